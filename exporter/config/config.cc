@@ -1,0 +1,83 @@
+// Command-line parsing with CLI11.
+#include "config/config.h"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <sstream>
+
+namespace nsexp {
+
+FlagOutcome ParseFlags(int argc, const char* const* argv,
+                       const std::string& version, const std::string& revision,
+                       Config* config) {
+  FlagOutcome outcome;
+  CLI::App app{
+      "Prometheus exporter for the Linux namespace hierarchy of this host.",
+      "linux_namespace_exporter"};
+  app.get_formatter()->column_width(36);
+  app.set_version_flag("--version",
+                       "linux_namespace_exporter version " + version +
+                           " (revision " + revision + ")",
+                       "Print version and revision, then exit");
+  app.add_option("--web.listen-address", config->listen_address,
+                 "Address on which to expose metrics and web interface")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", config->telemetry_path,
+                 "Path under which to expose metrics")
+      ->capture_default_str();
+  app.add_option("--path.procfs", config->procfs, "procfs mountpoint")
+      ->capture_default_str();
+  app.add_option("--log.level", config->log_level,
+                 "Only log messages with the given severity or above")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--log.format", config->log_format,
+                 "Output format of log messages")
+      ->check(CLI::IsMember({"logfmt", "json"}))
+      ->capture_default_str();
+
+  CLI::App* tree = app.add_subcommand(
+      "tree", "Print the namespace hierarchy once and exit");
+  tree->add_option("--type", config->tree_type,
+                   "Namespace type: pid and user show their own tree; the "
+                   "others are grouped under their owning user namespace")
+      ->check(CLI::IsMember(
+          {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}))
+      ->capture_default_str();
+  tree->add_option("--format", config->tree_format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  std::vector<std::string> args;
+  for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    outcome.exit = true;
+    outcome.out = app.help();
+    return outcome;
+  } catch (const CLI::CallForAllHelp&) {
+    outcome.exit = true;
+    outcome.out = app.help("", CLI::AppFormatMode::All);
+    return outcome;
+  } catch (const CLI::CallForVersion&) {
+    outcome.exit = true;
+    outcome.out = app.version() + "\n";
+    return outcome;
+  } catch (const CLI::ParseError& e) {
+    outcome.exit = true;
+    outcome.exit_code = 2;
+    outcome.err = std::string("linux_namespace_exporter: ") + e.what() +
+                  "\n\n" + app.help();
+    return outcome;
+  } catch (const std::exception& e) {
+    outcome.exit = true;
+    outcome.exit_code = 2;
+    outcome.err = std::string("linux_namespace_exporter: ") + e.what() + "\n";
+    return outcome;
+  }
+  if (tree->parsed()) config->command = Config::Command::kTree;
+  return outcome;
+}
+
+}  // namespace nsexp

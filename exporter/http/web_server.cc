@@ -1,0 +1,296 @@
+// HTTP endpoints: routing, the landing page, /metrics, health and /tree.
+#include "http/web_server.h"
+
+#include <CivetServer.h>
+
+#include <cctype>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+
+#include "base/logging.h"
+#include "ns/tree_view.h"
+#include "prometheus/text_serializer.h"
+
+namespace nsexp {
+
+namespace {
+
+// CivetWeb reports a bind failure only through its log callback; keep the
+// last message so that Start() can say why.
+std::mutex g_civet_log_mu;
+std::string g_civet_last_error;
+
+int CivetLog(const mg_connection*, const char* message) {
+  {
+    std::lock_guard<std::mutex> lock(g_civet_log_mu);
+    std::string m = message != nullptr ? message : "";
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    // Keep every message of a failed start: the first says why (e.g.
+    // "cannot bind to 127.0.0.1:19101: 98 (Address already in use)").
+    if (g_civet_last_error.size() < 1024) {
+      if (!g_civet_last_error.empty()) g_civet_last_error += "; ";
+      g_civet_last_error += m;
+    }
+  }
+  Log(LogLevel::kDebug, "civetweb", {{"detail", message ? message : ""}});
+  return 1;  // handled: keep CivetWeb from printing it itself
+}
+
+void Send(mg_connection* conn, int status, const char* reason,
+          const char* content_type, const std::string& body,
+          const char* extra_headers = "") {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+            "%s\r\n",
+            status, reason, content_type, body.size(), extra_headers);
+  const mg_request_info* ri = mg_get_request_info(conn);
+  if (ri != nullptr && ri->request_method != nullptr &&
+      std::strcmp(ri->request_method, "HEAD") == 0) {
+    return;
+  }
+  mg_write(conn, body.data(), body.size());
+}
+
+std::string HtmlEscape(const std::string& in) {
+  std::string out;
+  for (char c : in) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ListenAddressToCivet(const std::string& address, std::string* out) {
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("listen address \"" + address +
+                                   "\": want [host]:port");
+  }
+  const std::string host = address.substr(0, colon);
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535) {
+    return Status::InvalidArgument("listen address \"" + address +
+                                   "\": port must be a number 0-65535");
+  }
+  if (host.empty()) {
+    *out = port;
+  } else if (host.front() == '[' && host.back() == ']' && host.size() > 2) {
+    *out = host + ":" + port;
+  } else if (host.find(':') != std::string::npos) {
+    return Status::InvalidArgument("listen address \"" + address +
+                                   "\": put an IPv6 host in brackets");
+  } else {
+    for (char c : host) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+            c == '-')) {
+        return Status::InvalidArgument("listen address \"" + address +
+                                       "\": malformed host");
+      }
+    }
+    *out = host + ":" + port;
+  }
+  return Status::Ok();
+}
+
+// One handler for every URI: exact routes, 404 for the rest, GET/HEAD only.
+class WebServer::Router : public CivetHandler {
+ public:
+  Router(WebOptions options, std::shared_ptr<const NamespaceCollector> c)
+      : options_(std::move(options)), collector_(std::move(c)) {}
+
+  bool handleGet(CivetServer*, mg_connection* conn) override {
+    Route(conn);
+    return true;
+  }
+  bool handleHead(CivetServer*, mg_connection* conn) override {
+    Route(conn);
+    return true;
+  }
+  bool handlePost(CivetServer*, mg_connection* conn) override {
+    return MethodNotAllowed(conn);
+  }
+  bool handlePut(CivetServer*, mg_connection* conn) override {
+    return MethodNotAllowed(conn);
+  }
+  bool handleDelete(CivetServer*, mg_connection* conn) override {
+    return MethodNotAllowed(conn);
+  }
+  bool handlePatch(CivetServer*, mg_connection* conn) override {
+    return MethodNotAllowed(conn);
+  }
+  bool handleOptions(CivetServer*, mg_connection* conn) override {
+    return MethodNotAllowed(conn);
+  }
+
+ private:
+  static bool MethodNotAllowed(mg_connection* conn) {
+    Send(conn, 405, "Method Not Allowed", "text/plain; charset=utf-8",
+         "method not allowed\n", "Allow: GET, HEAD\r\n");
+    return true;
+  }
+
+  void Route(mg_connection* conn) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    const std::string path =
+        ri != nullptr && ri->local_uri != nullptr ? ri->local_uri : "";
+    try {
+      if (path == options_.telemetry_path) {
+        Metrics(conn);
+      } else if (path == "/") {
+        Landing(conn);
+      } else if (path == "/-/healthy" || path == "/-/ready") {
+        Send(conn, 200, "OK", "text/plain; charset=utf-8", "OK\n");
+      } else if (path == "/tree") {
+        Tree(conn);
+      } else {
+        Send(conn, 404, "Not Found", "text/plain; charset=utf-8",
+             "not found\n");
+      }
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "request failed",
+          {{"path", path}, {"err", e.what()}});
+      Send(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
+           "internal error\n");
+    }
+  }
+
+  void Metrics(mg_connection* conn) {
+    const auto families = collector_->Collect();
+    std::ostringstream body;
+    prometheus::TextSerializer().Serialize(body, families);
+    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+         body.str());
+  }
+
+  void Landing(mg_connection* conn) {
+    const std::string m = HtmlEscape(options_.telemetry_path);
+    std::string body =
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        "<title>Linux namespace exporter</title></head><body>\n"
+        "<h1>Linux namespace exporter</h1>\n<p>Version " +
+        HtmlEscape(options_.version) +
+        "</p>\n<ul>\n"
+        "<li><a href=\"" + m + "\">Metrics</a></li>\n"
+        "<li><a href=\"/tree\">PID namespace tree</a> "
+        "(<a href=\"/tree?type=user\">user</a>, "
+        "<a href=\"/tree?type=net\">net</a>, "
+        "<a href=\"/tree?format=json\">JSON</a>)</li>\n"
+        "<li><a href=\"/-/healthy\">Health</a></li>\n"
+        "<li><a href=\"/-/ready\">Readiness</a></li>\n"
+        "</ul>\n</body></html>\n";
+    Send(conn, 200, "OK", "text/html; charset=utf-8", body);
+  }
+
+  void Tree(mg_connection* conn) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    const char* qs = ri->query_string != nullptr ? ri->query_string : "";
+    std::string type_name = "pid", format_name = "text", value;
+    // getParam clears its output when the parameter is absent.
+    if (CivetServer::getParam(qs, std::strlen(qs), "type", value)) {
+      type_name = value;
+    }
+    if (CivetServer::getParam(qs, std::strlen(qs), "format", value)) {
+      format_name = value;
+    }
+    const auto type = ParseNamespaceType(type_name);
+    if (!type || (format_name != "text" && format_name != "json")) {
+      Send(conn, 400, "Bad Request", "text/plain; charset=utf-8",
+           "want type=cgroup|ipc|mnt|net|pid|time|user|uts and "
+           "format=text|json\n");
+      return;
+    }
+    DiscoveryOptions opts;
+    opts.collect_members = true;
+    NamespaceGraph graph;
+    Status s = collector_->Snapshot(opts, &graph);
+    if (!s.ok()) {
+      Send(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
+           s.ToString() + "\n");
+      return;
+    }
+    const bool json = format_name == "json";
+    Send(conn, 200, "OK",
+         json ? "application/json" : "text/plain; charset=utf-8",
+         RenderTree(collector_->procfs(), graph, *type,
+                    json ? TreeFormat::kJson : TreeFormat::kText));
+  }
+
+  const WebOptions options_;
+  std::shared_ptr<const NamespaceCollector> collector_;
+};
+
+Status WebServer::Start(const WebOptions& options,
+                        std::shared_ptr<const NamespaceCollector> collector,
+                        std::unique_ptr<WebServer>* out) {
+  std::string ports;
+  Status s = ListenAddressToCivet(options.listen_address, &ports);
+  if (!s.ok()) return s;
+  if (options.telemetry_path.empty() || options.telemetry_path[0] != '/') {
+    return Status::InvalidArgument("telemetry path must start with '/'");
+  }
+  std::vector<std::string> civet_options = {
+      "listening_ports", ports,
+      "num_threads", std::to_string(options.worker_threads),
+      "request_timeout_ms", std::to_string(options.request_timeout_ms),
+      "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", "15000",
+      "max_request_size", "16384",
+      "enable_directory_listing", "no",
+  };
+  CivetCallbacks callbacks;
+  callbacks.log_message = &CivetLog;
+  std::unique_ptr<WebServer> server(new WebServer());
+  server->router_ = std::make_unique<Router>(options, std::move(collector));
+  {
+    std::lock_guard<std::mutex> lock(g_civet_log_mu);
+    g_civet_last_error.clear();
+  }
+  try {
+    server->server_ = std::make_unique<CivetServer>(civet_options, &callbacks);
+  } catch (const std::exception& e) {
+    std::string why;
+    {
+      std::lock_guard<std::mutex> lock(g_civet_log_mu);
+      why = g_civet_last_error;
+    }
+    return Status::Unavailable("cannot listen on " + options.listen_address +
+                               ": " + (why.empty() ? e.what() : why));
+  }
+  server->server_->addHandler("**", server->router_.get());
+  {
+    std::lock_guard<std::mutex> lock(g_civet_log_mu);
+    g_civet_last_error.clear();
+  }
+  *out = std::move(server);
+  return Status::Ok();
+}
+
+WebServer::~WebServer() {
+  if (server_) server_->close();
+}
+
+std::vector<int> WebServer::ports() const {
+  return server_->getListeningPorts();
+}
+
+}  // namespace nsexp

@@ -1,0 +1,42 @@
+// Turning a NamespaceGraph into Prometheus metric families. Pure.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ns/namespace_graph.h"
+#include "prometheus/metric_family.h"
+
+namespace nsexp {
+
+// /proc/sys/user/max_<type>_namespaces by TypeIndex(); nullopt if unread.
+using NamespaceLimits =
+    std::array<std::optional<std::int64_t>, kNamespaceTypeCount>;
+
+// Longest label value taken from the system (a comm is at most 15 bytes
+// today, but paths and names will be longer).
+inline constexpr std::size_t kMaxLabelValueBytes = 256;
+
+// Makes an untrusted value safe as a label value: valid UTF-8 (bad bytes
+// become U+FFFD), no control characters, at most kMaxLabelValueBytes.
+std::string UntrustedLabelValue(std::string_view raw);
+
+struct MetricsOptions {
+  // Types to export, by TypeIndex(); others are left out entirely.
+  std::array<bool, kNamespaceTypeCount> types = {true, true, true, true,
+                                                 true, true, true, true};
+};
+
+// Builds linux_namespace_info, _processes, _depth, _children (one series per
+// namespace) and linux_namespaces, linux_namespace_limit (one per type).
+// Fresh families every call; no state. Thread-safe.
+std::vector<prometheus::MetricFamily> BuildNamespaceFamilies(
+    const NamespaceGraph& graph, const NamespaceLimits& limits,
+    const MetricsOptions& options);
+
+}  // namespace nsexp

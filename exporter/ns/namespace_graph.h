@@ -1,0 +1,53 @@
+// NamespaceGraph: what one discovery found, as plain structs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proc/namespace_type.h"
+
+namespace nsexp {
+
+// One namespace and what the kernel said about it.
+struct NamespaceInfo {
+  NamespaceType type = NamespaceType::kUser;
+  std::uint64_t inode = 0;                   // nsfs inode, as readlink shows
+  std::optional<std::uint64_t> ns_id;        // NS_GET_ID, Linux 6.18+
+  std::optional<std::uint64_t> parent_inode; // pid and user; empty at the top
+  std::optional<std::uint64_t> owner_inode;  // owning user namespace
+  std::optional<uid_t> owner_uid;            // user namespaces only
+  std::uint32_t processes = 0;  // thread groups whose ns link names this one
+  pid_t pid = 0;                // lowest member PID; 0 when none
+  std::string command;          // comm of "pid", raw bytes; empty when none
+  std::uint32_t depth = 0;      // pid and user: 0 at the topmost visible
+  std::uint32_t children = 0;   // pid and user: direct child namespaces
+  std::vector<pid_t> members;   // ascending; filled only on request
+};
+
+// Counts of what a discovery could not see. Thread-compatible.
+struct ScanStats {
+  std::uint64_t processes_scanned = 0;  // PIDs listed in the procfs root
+  std::uint64_t vanished = 0;           // exited mid-walk (ENOENT/ESRCH/...)
+  std::uint64_t permission_denied = 0;  // EACCES/EPERM on a process
+  std::uint64_t other = 0;              // anything else
+  std::string first_denied;             // one example, for the log
+  std::string first_other;              // one example, for the log
+};
+
+// All namespaces found, sorted by (type, inode). Plain value; thread-safe
+// to share once built.
+struct NamespaceGraph {
+  std::vector<NamespaceInfo> namespaces;
+  std::array<std::uint64_t, kNamespaceTypeCount> count_by_type{};
+  ScanStats stats;
+
+  // Binary search by (type, inode); nullptr when absent.
+  const NamespaceInfo* Find(NamespaceType type, std::uint64_t inode) const;
+};
+
+}  // namespace nsexp

@@ -1,0 +1,59 @@
+// NamespaceOps: the seam in front of the nsfs ioctls (ioctl_ns(2)).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "proc/namespace_type.h"
+#include "proc/proc_fs.h"
+
+namespace nsexp {
+
+// An open reference to one namespace. "fd" is the nsfs file descriptor for
+// the real implementation; a fake may leave it invalid and go by "inode".
+struct NsHandle {
+  UniqueFd fd;
+  NamespaceType type = NamespaceType::kUser;
+  std::uint64_t inode = 0;
+};
+
+// The questions discovery asks the kernel about one namespace. Fixture trees
+// cannot answer ioctls, so tests replace this with a fake.
+// Implementations must be safe to call from one thread at a time per
+// instance; the real one is stateless and fully thread-safe.
+class NamespaceOps {
+ public:
+  virtual ~NamespaceOps() = default;
+
+  // Opens the namespace that ns/<link.type> of a ProcFs::OpenPid handle
+  // refers to. "link" is what readlink said, for implementations that go
+  // by inode. Errors as ProcFs::OpenNamespace.
+  [[nodiscard]] virtual Status Open(int pid_dir, const NamespaceLink& link,
+                                    NsHandle* out) = 0;
+
+  // NS_GET_PARENT, for pid and user namespaces. kPermissionDenied means the
+  // top of the visible hierarchy (the initial namespace, or a parent outside
+  // the caller's view: the kernel does not tell the two apart).
+  [[nodiscard]] virtual Status Parent(const NsHandle& ns, NsHandle* out) = 0;
+
+  // NS_GET_USERNS: the owning user namespace (for a user namespace, its
+  // parent). kPermissionDenied when the owner is outside the caller's view.
+  [[nodiscard]] virtual Status Owner(const NsHandle& ns, NsHandle* out) = 0;
+
+  // NS_GET_OWNER_UID, for user namespaces: the creator's uid as seen by the
+  // caller.
+  [[nodiscard]] virtual Status OwnerUid(const NsHandle& ns, uid_t* out) = 0;
+
+  // NS_GET_ID (Linux 6.18): the 64-bit id, never reused within a boot.
+  // kUnsupported on older kernels.
+  [[nodiscard]] virtual Status Id(const NsHandle& ns, std::uint64_t* out) = 0;
+};
+
+// The kernel-backed implementation. Thread-safe.
+std::unique_ptr<NamespaceOps> NewRealNamespaceOps();
+
+}  // namespace nsexp

@@ -1,0 +1,85 @@
+// The real NamespaceOps: ioctl_ns(2) on nsfs file descriptors.
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "ns/namespace_ops.h"
+
+// Debian 12's kernel headers (6.1) stop at NS_GET_OWNER_UID's generation;
+// NS_GET_ID arrived in Linux 6.18 (include/uapi/linux/nsfs.h).
+#ifndef NS_GET_ID
+#define NS_GET_ID _IOR(NSIO, 13, __u64)
+#endif
+
+namespace nsexp {
+
+namespace {
+
+Status Describe(int fd, NamespaceType type, NsHandle* out) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return StatusFromErrno(errno, "fstat nsfs");
+  out->type = type;
+  out->inode = static_cast<std::uint64_t>(st.st_ino);
+  return Status::Ok();
+}
+
+// Runs an ioctl that returns a new namespace fd (O_CLOEXEC, per ioctl_ns(2)).
+Status IoctlHandle(const NsHandle& ns, unsigned long request,
+                   NamespaceType result_type, const char* what,
+                   NsHandle* out) {
+  const int fd = ::ioctl(ns.fd.get(), request);
+  if (fd < 0) return StatusFromErrno(errno, what);
+  out->fd.Reset(fd);
+  return Describe(fd, result_type, out);
+}
+
+class RealNamespaceOps final : public NamespaceOps {
+ public:
+  Status Open(int pid_dir, const NamespaceLink& link, NsHandle* out) override {
+    Status s = ProcFs::OpenNamespace(pid_dir, link.type, &out->fd);
+    if (!s.ok()) return s;
+    return Describe(out->fd.get(), link.type, out);
+  }
+
+  Status Parent(const NsHandle& ns, NsHandle* out) override {
+    return IoctlHandle(ns, NS_GET_PARENT, ns.type, "ioctl NS_GET_PARENT", out);
+  }
+
+  Status Owner(const NsHandle& ns, NsHandle* out) override {
+    return IoctlHandle(ns, NS_GET_USERNS, NamespaceType::kUser,
+                       "ioctl NS_GET_USERNS", out);
+  }
+
+  Status OwnerUid(const NsHandle& ns, uid_t* out) override {
+    uid_t uid = 0;
+    if (::ioctl(ns.fd.get(), NS_GET_OWNER_UID, &uid) != 0) {
+      return StatusFromErrno(errno, "ioctl NS_GET_OWNER_UID");
+    }
+    *out = uid;
+    return Status::Ok();
+  }
+
+  Status Id(const NsHandle& ns, std::uint64_t* out) override {
+    __u64 id = 0;
+    if (::ioctl(ns.fd.get(), NS_GET_ID, &id) != 0) {
+      const int err = errno;
+      // Kernels before 6.18 answer ENOTTY (unknown nsfs ioctl) or EINVAL.
+      if (err == ENOTTY || err == EINVAL) {
+        return Status::Unsupported("ioctl NS_GET_ID: not in this kernel");
+      }
+      return StatusFromErrno(err, "ioctl NS_GET_ID");
+    }
+    *out = id;
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<NamespaceOps> NewRealNamespaceOps() {
+  return std::make_unique<RealNamespaceOps>();
+}
+
+}  // namespace nsexp

@@ -1,0 +1,23 @@
+// The namespace hierarchy as text or JSON, as the tree view shows it.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "ns/namespace_graph.h"
+#include "proc/proc_fs.h"
+
+namespace nsexp {
+
+enum class TreeFormat { kText, kJson };
+
+// Renders "graph" (discovered with DiscoveryOptions::collect_members) for
+// one type. For pid and user: the namespace tree, each namespace indented
+// by depth with its member processes as "[NStgid...]  comm". For the other
+// types: the user namespace tree, with the namespaces of "type" listed under
+// the user namespace that owns them. Reads /proc/PID/status of each member
+// through "procfs" (a member that has exited shows as such). Thread-safe.
+std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
+                       NamespaceType type, TreeFormat format);
+
+}  // namespace nsexp

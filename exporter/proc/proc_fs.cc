@@ -1,0 +1,262 @@
+// ProcFs: reading /proc, kept apart from the parsers below it.
+#include "proc/proc_fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <charconv>
+#include <cstring>
+
+namespace nsexp {
+
+namespace {
+
+// Parses an unsigned decimal that fills "s" entirely.
+template <typename T>
+bool ParseDecimal(std::string_view s, T* out) {
+  if (s.empty()) return false;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && ptr == end;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// The ns/<type> path for a type, as a C string for the *at() calls.
+const char* NamespaceLinkPath(NamespaceType type) {
+  static constexpr const char* kPaths[kNamespaceTypeCount] = {
+      "ns/cgroup", "ns/ipc",  "ns/mnt",  "ns/net",
+      "ns/pid",    "ns/time", "ns/user", "ns/uts"};
+  return kPaths[TypeIndex(type)];
+}
+
+// Kernel dirent as getdents64(2) returns it.
+struct LinuxDirent64 {
+  ino64_t d_ino;
+  off64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];  // NUL-terminated, d_reclen bounds the record
+};
+
+}  // namespace
+
+std::optional<NamespaceLink> ParseNamespaceLink(std::string_view target) {
+  const std::size_t colon = target.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto type = ParseNamespaceType(target.substr(0, colon));
+  if (!type) return std::nullopt;
+  std::string_view rest = target.substr(colon + 1);
+  if (rest.size() < 3 || rest.front() != '[' || rest.back() != ']') {
+    return std::nullopt;
+  }
+  rest = rest.substr(1, rest.size() - 2);
+  std::uint64_t inode = 0;
+  if (!ParseDecimal(rest, &inode) || inode == 0) return std::nullopt;
+  return NamespaceLink{*type, inode};
+}
+
+Status ParseProcessStatus(std::string_view text, ProcessStatus* out) {
+  *out = ProcessStatus();
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view()
+                                        : text.substr(nl + 1);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, colon);
+    const std::string_view value = line.substr(colon + 1);
+    if (key == "Name") {
+      // The kernel writes the comm with tab/newline escaped; keep the bytes.
+      std::string_view v = value;
+      while (!v.empty() && (v.front() == '\t' || v.front() == ' ')) {
+        v.remove_prefix(1);
+      }
+      out->name.assign(v);
+    } else if (key == "PPid") {
+      if (!ParseDecimal(Trim(value), &out->ppid)) {
+        return Status::InvalidArgument("malformed PPid line");
+      }
+    } else if (key == "Uid") {
+      std::string_view v = Trim(value);
+      const std::size_t end = v.find_first_of(" \t");
+      uid_t uid = 0;
+      if (!ParseDecimal(v.substr(0, end), &uid)) {
+        return Status::InvalidArgument("malformed Uid line");
+      }
+      out->uid = uid;
+    } else if (key == "NStgid") {
+      std::string_view v = Trim(value);
+      std::vector<pid_t> ids;
+      while (!v.empty()) {
+        const std::size_t end = v.find_first_of(" \t");
+        pid_t id = 0;
+        if (!ParseDecimal(v.substr(0, end), &id)) {
+          return Status::InvalidArgument("malformed NStgid line");
+        }
+        ids.push_back(id);
+        if (end == std::string_view::npos) break;
+        v = Trim(v.substr(end));
+      }
+      if (ids.empty()) return Status::InvalidArgument("empty NStgid line");
+      out->nstgid = std::move(ids);
+    }
+  }
+  return Status::Ok();
+}
+
+std::optional<std::int64_t> ParseSysctlInteger(std::string_view text) {
+  std::int64_t v = 0;
+  text = Trim(text);
+  const bool neg = !text.empty() && text.front() == '-';
+  if (neg) text.remove_prefix(1);
+  if (!ParseDecimal(text, &v)) return std::nullopt;
+  return neg ? -v : v;
+}
+
+Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
+                       std::string* out) {
+  UniqueFd fd(::openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return StatusFromErrno(errno, std::string("open ") + path);
+  out->clear();
+  char buf[4096];
+  while (out->size() < limit) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return StatusFromErrno(errno, std::string("read ") + path);
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<std::size_t>(n));
+  }
+  if (out->size() > limit) out->resize(limit);
+  return Status::Ok();
+}
+
+Status ProcFs::Open(const std::string& root, std::unique_ptr<ProcFs>* out) {
+  UniqueFd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return StatusFromErrno(errno, "open procfs root " + root);
+  out->reset(new ProcFs(root, std::move(fd)));
+  return Status::Ok();
+}
+
+Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
+  pids->clear();
+  UniqueFd dir(::openat(root_fd_.get(), ".",
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
+  // getdents64 with a large buffer: a few calls list tens of thousands of
+  // entries, where readdir(3) would make one call per 32 KiB. Heap, not
+  // thread_local: a large static TLS block makes pthread_create fail for
+  // threads with small stacks (CivetWeb's workers).
+  constexpr std::size_t kBufSize = 256 * 1024;
+  std::unique_ptr<char[]> storage(new char[kBufSize]);
+  char* buf = storage.get();
+  for (;;) {
+    const long n = ::syscall(SYS_getdents64, dir.get(), buf, kBufSize);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return StatusFromErrno(errno, "getdents64 " + root_);
+    }
+    if (n == 0) break;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const LinuxDirent64*>(buf + off);
+      const char* name = buf + off + offsetof(LinuxDirent64, d_name);
+      off += d->d_reclen;
+      if (name[0] < '1' || name[0] > '9') continue;
+      pid_t pid = 0;
+      if (ParseDecimal(std::string_view(name), &pid) && pid > 0) {
+        pids->push_back(pid);
+      }
+    }
+  }
+  std::sort(pids->begin(), pids->end());
+  return Status::Ok();
+}
+
+Status ProcFs::OpenPid(pid_t pid, UniqueFd* out) const {
+  char name[16];
+  const auto [end, ec] = std::to_chars(name, name + sizeof(name) - 1, pid);
+  (void)ec;
+  *end = '\0';
+  out->Reset(::openat(root_fd_.get(), name,
+                      O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!out->valid()) {
+    return StatusFromErrno(errno, std::string("open ") + name);
+  }
+  return Status::Ok();
+}
+
+Status ProcFs::ReadNamespaceLink(int pid_dir, NamespaceType type,
+                                 NamespaceLink* out) {
+  char buf[64];
+  const char* path = NamespaceLinkPath(type);
+  const ssize_t n = ::readlinkat(pid_dir, path, buf, sizeof(buf));
+  if (n < 0) return StatusFromErrno(errno, std::string("readlink ") + path);
+  const auto link =
+      ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
+  if (!link || link->type != type) {
+    return Status::InvalidArgument(std::string("malformed link ") + path +
+                                   " -> " +
+                                   std::string(buf, static_cast<std::size_t>(n)));
+  }
+  *out = *link;
+  return Status::Ok();
+}
+
+Status ProcFs::OpenNamespace(int pid_dir, NamespaceType type, UniqueFd* out) {
+  const char* path = NamespaceLinkPath(type);
+  out->Reset(::openat(pid_dir, path, O_RDONLY | O_CLOEXEC));
+  if (!out->valid()) return StatusFromErrno(errno, std::string("open ") + path);
+  return Status::Ok();
+}
+
+Status ProcFs::ReadComm(int pid_dir, std::string* out) {
+  Status s = ReadSmallFileAt(pid_dir, "comm", 256, out);
+  if (!s.ok()) return s;
+  if (!out->empty() && out->back() == '\n') out->pop_back();
+  return Status::Ok();
+}
+
+Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
+  std::string text;
+  const std::string path = std::to_string(pid) + "/status";
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, &text);
+  if (!s.ok()) return s;
+  return ParseProcessStatus(text, out);
+}
+
+Status ProcFs::ReadNamespaceLimit(NamespaceType type, std::int64_t* out) const {
+  std::string path = "sys/user/max_";
+  path += NamespaceTypeName(type);
+  path += "_namespaces";
+  std::string text;
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 64, &text);
+  if (!s.ok()) return s;
+  const auto v = ParseSysctlInteger(text);
+  if (!v) return Status::InvalidArgument("malformed " + path);
+  *out = *v;
+  return Status::Ok();
+}
+
+Status ProcFs::ReadFile(const std::string& relative, std::string* out) const {
+  return ReadSmallFileAt(root_fd_.get(), relative.c_str(), 64 * 1024, out);
+}
+
+}  // namespace nsexp

@@ -1,0 +1,113 @@
+// ProcFs: every read of the /proc tree, relative to one root directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "proc/namespace_type.h"
+
+namespace nsexp {
+
+// One /proc/PID/ns/<type> link: "net:[4026531993]".
+struct NamespaceLink {
+  NamespaceType type;
+  std::uint64_t inode;
+  bool operator==(const NamespaceLink& o) const {
+    return type == o.type && inode == o.inode;
+  }
+};
+
+// "net:[4026531993]" -> {kNet, 4026531993}; nullopt for anything malformed
+// (unknown type, missing brackets, non-digits, overflow, trailing bytes).
+// Pure.
+std::optional<NamespaceLink> ParseNamespaceLink(std::string_view target);
+
+// What the tree view needs of /proc/PID/status.
+struct ProcessStatus {
+  std::string name;                // "Name:" (the comm, escaped by the kernel)
+  pid_t ppid = 0;                  // "PPid:"
+  std::vector<pid_t> nstgid;       // "NStgid:", outermost namespace first
+  std::optional<uid_t> uid;        // real uid, first field of "Uid:"
+};
+
+// Parses the text of /proc/PID/status. Missing fields stay empty; a field
+// that is present but malformed gives kInvalidArgument. Pure.
+Status ParseProcessStatus(std::string_view text, ProcessStatus* out);
+
+// Parses the text of a /proc/sys integer file ("31231\n"). Pure.
+std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
+
+// A /proc tree: "/proc" in production, a fixture tree in tests, or a host's
+// /proc mounted elsewhere inside a container. Every access is an *at() call
+// relative to the root's descriptor, so the root is resolved once.
+// Thread-safe: all methods are const and use no shared mutable state.
+class ProcFs {
+ public:
+  // The production root, used as the default of --path.procfs.
+  static constexpr std::string_view kDefaultRoot = "/proc";
+
+  // Opens the tree at "root". Errors: kNotFound if it does not exist or is
+  // not a directory; kPermissionDenied; kIoError.
+  [[nodiscard]] static Status Open(const std::string& root,
+                                   std::unique_ptr<ProcFs>* out);
+
+  ProcFs(const ProcFs&) = delete;
+  ProcFs& operator=(const ProcFs&) = delete;
+
+  const std::string& root() const { return root_; }
+
+  // Lists the numeric entries of the root, ascending. Entries that are not
+  // all digits are ignored.
+  [[nodiscard]] Status ListPids(std::vector<pid_t>* pids) const;
+
+  // Opens /proc/PID as an O_PATH directory handle; kNotFound when the
+  // process has exited.
+  [[nodiscard]] Status OpenPid(pid_t pid, UniqueFd* out) const;
+
+  // Reads ns/<type> relative to an OpenPid handle. kNotFound: the process
+  // (or, for non-pid/user types, its main thread) has exited;
+  // kPermissionDenied: the ptrace read check failed; kInvalidArgument: the
+  // link text is malformed.
+  [[nodiscard]] static Status ReadNamespaceLink(int pid_dir, NamespaceType type,
+                                                NamespaceLink* out);
+
+  // Opens ns/<type> relative to an OpenPid handle, read-only, for the nsfs
+  // ioctls. Same errors as ReadNamespaceLink.
+  [[nodiscard]] static Status OpenNamespace(int pid_dir, NamespaceType type,
+                                            UniqueFd* out);
+
+  // Reads "comm" relative to an OpenPid handle, without the newline.
+  [[nodiscard]] static Status ReadComm(int pid_dir, std::string* out);
+
+  // Reads and parses /proc/PID/status.
+  [[nodiscard]] Status ReadStatus(pid_t pid, ProcessStatus* out) const;
+
+  // Reads sys/user/max_<type>_namespaces; kNotFound on kernels without it.
+  [[nodiscard]] Status ReadNamespaceLimit(NamespaceType type,
+                                          std::int64_t* out) const;
+
+  // Reads a small file relative to the root ("self/stat"), up to 64 KiB.
+  [[nodiscard]] Status ReadFile(const std::string& relative,
+                                std::string* out) const;
+
+ private:
+  ProcFs(std::string root, UniqueFd fd)
+      : root_(std::move(root)), root_fd_(std::move(fd)) {}
+
+  std::string root_;
+  UniqueFd root_fd_;  // O_PATH|O_DIRECTORY; every access is *at() on it
+};
+
+// Reads a whole small file relative to "dir_fd" (at most "limit" bytes).
+[[nodiscard]] Status ReadSmallFileAt(int dir_fd, const char* path,
+                                     std::size_t limit, std::string* out);
+
+}  // namespace nsexp
