@@ -31,16 +31,15 @@ int RunTree(const nsexp::Config& cfg, std::unique_ptr<nsexp::ProcFs> procfs) {
   nsexp::Status s = discoverer.Discover(opts, &graph);
   if (!s.ok()) return Fail(s.ToString());
   const auto type = nsexp::ParseNamespaceType(cfg.tree_type);
-  std::cout << nsexp::RenderTree(*procfs, graph,
-                                 type.value_or(nsexp::NamespaceType::kPid),
-                                 cfg.tree_format == "json"
-                                     ? nsexp::TreeFormat::kJson
-                                     : nsexp::TreeFormat::kText);
+  std::cout << nsexp::RenderTree(
+      *procfs, graph, type.value_or(nsexp::NamespaceType::kPid),
+      cfg.tree_format == "json" ? nsexp::TreeFormat::kJson
+                                : nsexp::TreeFormat::kText);
   if (graph.stats.permission_denied > 0) {
     std::cerr << "linux_namespace_exporter: partial picture: "
               << graph.stats.permission_denied
-              << " processes could not be inspected (" << graph.stats.first_denied
-              << ")" << std::endl;
+              << " processes could not be inspected ("
+              << graph.stats.first_denied << ")" << std::endl;
   }
   return std::cout.good() ? 0 : 1;
 }
@@ -49,8 +48,8 @@ int RunTree(const nsexp::Config& cfg, std::unique_ptr<nsexp::ProcFs> procfs) {
 
 int main(int argc, char** argv) {
   nsexp::Config cfg;
-  const nsexp::FlagOutcome flags = nsexp::ParseFlags(
-      argc, argv, nsexp::kVersion, nsexp::kRevision, &cfg);
+  const nsexp::FlagOutcome flags =
+      nsexp::ParseFlags(argc, argv, nsexp::kVersion, nsexp::kRevision, &cfg);
   if (flags.exit) {
     std::fputs(flags.out.c_str(), stdout);
     std::fputs(flags.err.c_str(), stderr);
@@ -58,7 +57,8 @@ int main(int argc, char** argv) {
   }
   nsexp::SetLogOptions(
       nsexp::ParseLogLevel(cfg.log_level).value_or(nsexp::LogLevel::kInfo),
-      nsexp::ParseLogFormat(cfg.log_format).value_or(nsexp::LogFormat::kLogfmt));
+      nsexp::ParseLogFormat(cfg.log_format)
+          .value_or(nsexp::LogFormat::kLogfmt));
 
   std::unique_ptr<nsexp::ProcFs> procfs;
   nsexp::Status s = nsexp::ProcFs::Open(cfg.procfs, &procfs);

@@ -118,8 +118,8 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load();
 }
 
-std::string FormatLogLine(LogFormat format, std::string_view ts,
-                          LogLevel level, std::string_view msg,
+std::string FormatLogLine(LogFormat format, std::string_view ts, LogLevel level,
+                          std::string_view msg,
                           std::initializer_list<LogField> fields) {
   std::string line;
   if (format == LogFormat::kJson) {
@@ -156,7 +156,8 @@ void Log(LogLevel level, std::string_view msg,
   std::lock_guard<std::mutex> lock(g_write_mu);
   std::size_t off = 0;
   while (off < line.size()) {
-    const ssize_t n = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
+    const ssize_t n =
+        ::write(STDERR_FILENO, line.data() + off, line.size() - off);
     if (n <= 0) break;
     off += static_cast<std::size_t>(n);
   }

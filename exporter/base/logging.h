@@ -31,8 +31,8 @@ void Log(LogLevel level, std::string_view msg,
          std::initializer_list<LogField> fields = {});
 
 // Formats one line without writing it; "ts" is given. Pure; for tests.
-std::string FormatLogLine(LogFormat format, std::string_view ts,
-                          LogLevel level, std::string_view msg,
+std::string FormatLogLine(LogFormat format, std::string_view ts, LogLevel level,
+                          std::string_view msg,
                           std::initializer_list<LogField> fields);
 
 }  // namespace nsexp

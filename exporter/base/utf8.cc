@@ -60,8 +60,8 @@ std::string SanitizeUtf8(std::string_view in, std::size_t max_bytes) {
     if (len == 0) {
       piece = kReplacement;
       len = 1;
-    } else if (len == 1 && (static_cast<std::uint8_t>(in[i]) < 0x20 ||
-                            in[i] == 0x7F) &&
+    } else if (len == 1 &&
+               (static_cast<std::uint8_t>(in[i]) < 0x20 || in[i] == 0x7F) &&
                in[i] != '\t') {
       piece = kReplacement;
     } else {

@@ -105,9 +105,9 @@ std::vector<MetricFamily> NamespaceCollector::CollectLocked() const {
     LogScan(graph.stats);
   }
 
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   MetricFamily build;
   build.name = "linux_namespace_exporter_build_info";
   build.help = "Version and revision the exporter was built from; value 1.";
@@ -122,10 +122,10 @@ std::vector<MetricFamily> NamespaceCollector::CollectLocked() const {
   out.push_back(GaugeFamily("linux_namespace_exporter_scrape_duration_seconds",
                             "Time the last collection took, in seconds.",
                             seconds));
-  out.push_back(GaugeFamily(
-      "linux_namespace_exporter_processes_scanned",
-      "Processes listed in the procfs root by the last collection.",
-      static_cast<double>(graph.stats.processes_scanned)));
+  out.push_back(
+      GaugeFamily("linux_namespace_exporter_processes_scanned",
+                  "Processes listed in the procfs root by the last collection.",
+                  static_cast<double>(graph.stats.processes_scanned)));
   MetricFamily errors;
   errors.name = "linux_namespace_exporter_scrape_errors_total";
   errors.help =
@@ -143,7 +143,8 @@ std::vector<MetricFamily> NamespaceCollector::CollectLocked() const {
   }
   out.push_back(std::move(errors));
   try {
-    for (auto& f : CollectProcessFamilies(*procfs_)) out.push_back(std::move(f));
+    for (auto& f : CollectProcessFamilies(*procfs_))
+      out.push_back(std::move(f));
   } catch (...) {
     // Process metrics are best effort; the scrape goes on without them.
   }

@@ -13,8 +13,8 @@
 #include "metrics/namespace_metrics.h"
 #include "ns/discovery.h"
 #include "ns/namespace_ops.h"
-#include "prometheus/collectable.h"
 #include "proc/proc_fs.h"
+#include "prometheus/collectable.h"
 
 namespace nsexp {
 

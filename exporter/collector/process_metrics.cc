@@ -78,7 +78,8 @@ Status ParseSelfStat(std::string_view text, SelfStat* out) {
   if (!ToU64(field(14), &out->utime_ticks) ||
       !ToU64(field(15), &out->stime_ticks) ||
       !ToU64(field(22), &out->starttime_ticks) ||
-      !ToU64(field(23), &out->vsize_bytes) || !ToU64(field(24), &out->rss_pages)) {
+      !ToU64(field(23), &out->vsize_bytes) ||
+      !ToU64(field(24), &out->rss_pages)) {
     return Status::InvalidArgument("stat: malformed number");
   }
   return Status::Ok();
@@ -122,26 +123,28 @@ std::vector<MetricFamily> CollectProcessFamilies(const ProcFs& procfs) {
   if (procfs.ReadFile("self/stat", &text).ok() &&
       ParseSelfStat(text, &st).ok() && ticks > 0) {
     const double t = static_cast<double>(ticks);
-    out.push_back(Single(
-        "process_cpu_seconds_total", "Total user and system CPU time spent "
-        "in seconds.", MetricType::Counter,
-        static_cast<double>(st.utime_ticks + st.stime_ticks) / t));
-    out.push_back(Single("process_resident_memory_bytes",
-                         "Resident memory size in bytes.", MetricType::Gauge,
-                         static_cast<double>(st.rss_pages) *
-                             static_cast<double>(page)));
+    out.push_back(
+        Single("process_cpu_seconds_total",
+               "Total user and system CPU time spent "
+               "in seconds.",
+               MetricType::Counter,
+               static_cast<double>(st.utime_ticks + st.stime_ticks) / t));
+    out.push_back(
+        Single("process_resident_memory_bytes",
+               "Resident memory size in bytes.", MetricType::Gauge,
+               static_cast<double>(st.rss_pages) * static_cast<double>(page)));
     out.push_back(Single("process_virtual_memory_bytes",
                          "Virtual memory size in bytes.", MetricType::Gauge,
                          static_cast<double>(st.vsize_bytes)));
     std::string stat_all;
     if (procfs.ReadFile("stat", &stat_all).ok()) {
       if (auto boot = ParseBootTime(stat_all)) {
-        out.push_back(Single(
-            "process_start_time_seconds",
-            "Start time of the process since unix epoch in seconds.",
-            MetricType::Gauge,
-            static_cast<double>(*boot) +
-                static_cast<double>(st.starttime_ticks) / t));
+        out.push_back(
+            Single("process_start_time_seconds",
+                   "Start time of the process since unix epoch in seconds.",
+                   MetricType::Gauge,
+                   static_cast<double>(*boot) +
+                       static_cast<double>(st.starttime_ticks) / t));
       }
     }
   }

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "prometheus/metric_family.h"
 #include "proc/proc_fs.h"
+#include "prometheus/metric_family.h"
 
 namespace nsexp {
 

@@ -25,6 +25,17 @@ FlagOutcome ParseFlags(int argc, const char* const* argv,
   app.add_option("--web.telemetry-path", config->telemetry_path,
                  "Path under which to expose metrics")
       ->capture_default_str();
+  app.add_option("--web.config.file", config->web_config_file,
+                 "Path to a web configuration file (basic_auth_users, "
+                 "tls_server_config), in the Prometheus exporter-toolkit "
+                 "format")
+      ->capture_default_str();
+  app.add_option("--config.file", config->config_file,
+                 "Path to the YAML configuration file")
+      ->capture_default_str();
+  app.add_flag("--config.check", config->config_check,
+               "Validate --config.file and --web.config.file, then exit 0 "
+               "(valid) or 1 (invalid)");
   app.add_option("--path.procfs", config->procfs, "procfs mountpoint")
       ->capture_default_str();
   app.add_option("--log.level", config->log_level,
@@ -36,8 +47,8 @@ FlagOutcome ParseFlags(int argc, const char* const* argv,
       ->check(CLI::IsMember({"logfmt", "json"}))
       ->capture_default_str();
 
-  CLI::App* tree = app.add_subcommand(
-      "tree", "Print the namespace hierarchy once and exit");
+  CLI::App* tree =
+      app.add_subcommand("tree", "Print the namespace hierarchy once and exit");
   tree->add_option("--type", config->tree_type,
                    "Namespace type: pid and user show their own tree; the "
                    "others are grouped under their owning user namespace")

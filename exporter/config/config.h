@@ -14,6 +14,9 @@ struct Config {
   Command command = Command::kServe;
   std::string listen_address = ":19101";
   std::string telemetry_path = "/metrics";
+  std::string web_config_file;  // exporter-toolkit web configuration
+  std::string config_file;      // the YAML configuration
+  bool config_check = false;    // validate the files and exit
   std::string procfs = "/proc";
   std::string log_level = "info";
   std::string log_format = "logfmt";

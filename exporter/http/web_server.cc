@@ -190,7 +190,9 @@ class WebServer::Router : public CivetHandler {
         "<h1>Linux namespace exporter</h1>\n<p>Version " +
         HtmlEscape(options_.version) +
         "</p>\n<ul>\n"
-        "<li><a href=\"" + m + "\">Metrics</a></li>\n"
+        "<li><a href=\"" +
+        m +
+        "\">Metrics</a></li>\n"
         "<li><a href=\"/tree\">PID namespace tree</a> "
         "(<a href=\"/tree?type=user\">user</a>, "
         "<a href=\"/tree?type=net\">net</a>, "
@@ -249,13 +251,20 @@ Status WebServer::Start(const WebOptions& options,
     return Status::InvalidArgument("telemetry path must start with '/'");
   }
   std::vector<std::string> civet_options = {
-      "listening_ports", ports,
-      "num_threads", std::to_string(options.worker_threads),
-      "request_timeout_ms", std::to_string(options.request_timeout_ms),
-      "enable_keep_alive", "yes",
-      "keep_alive_timeout_ms", "15000",
-      "max_request_size", "16384",
-      "enable_directory_listing", "no",
+      "listening_ports",
+      ports,
+      "num_threads",
+      std::to_string(options.worker_threads),
+      "request_timeout_ms",
+      std::to_string(options.request_timeout_ms),
+      "enable_keep_alive",
+      "yes",
+      "keep_alive_timeout_ms",
+      "15000",
+      "max_request_size",
+      "16384",
+      "enable_directory_listing",
+      "no",
   };
   CivetCallbacks callbacks;
   callbacks.log_message = &CivetLog;

@@ -15,8 +15,8 @@ namespace nsexp {
 struct WebOptions {
   std::string listen_address = ":19101";  // [host]:port; port 0 = any free
   std::string telemetry_path = "/metrics";
-  int worker_threads = 8;                 // bounds concurrent requests
-  int request_timeout_ms = 10000;         // slow clients are cut off
+  int worker_threads = 8;          // bounds concurrent requests
+  int request_timeout_ms = 10000;  // slow clients are cut off
   std::string version;
 };
 

@@ -54,10 +54,9 @@ std::vector<MetricFamily> BuildNamespaceFamilies(
       "linux_namespace_depth",
       "Nesting level of a pid or user namespace, 0 for the topmost visible.",
       MetricType::Gauge);
-  MetricFamily children =
-      Family("linux_namespace_children",
-             "Direct child namespaces of a pid or user namespace.",
-             MetricType::Gauge);
+  MetricFamily children = Family(
+      "linux_namespace_children",
+      "Direct child namespaces of a pid or user namespace.", MetricType::Gauge);
   info.metric.reserve(graph.namespaces.size());
   processes.metric.reserve(graph.namespaces.size());
 
@@ -65,42 +64,41 @@ std::vector<MetricFamily> BuildNamespaceFamilies(
     if (!options.types[TypeIndex(n.type)]) continue;
     const std::string type(NamespaceTypeName(n.type));
     const std::string inode = std::to_string(n.inode);
-    info.metric.push_back(Gauge(
-        {{"type", type},
-         {"inode", inode},
-         {"ns_id", OptionalNumber(n.ns_id)},
-         {"parent_inode", OptionalNumber(n.parent_inode)},
-         {"owner_inode", OptionalNumber(n.owner_inode)},
-         {"owner_uid", n.owner_uid ? std::to_string(*n.owner_uid) : ""},
-         {"pid", n.pid > 0 ? std::to_string(n.pid) : ""},
-         {"command", UntrustedLabelValue(n.command)}},
-        1));
+    info.metric.push_back(
+        Gauge({{"type", type},
+               {"inode", inode},
+               {"ns_id", OptionalNumber(n.ns_id)},
+               {"parent_inode", OptionalNumber(n.parent_inode)},
+               {"owner_inode", OptionalNumber(n.owner_inode)},
+               {"owner_uid", n.owner_uid ? std::to_string(*n.owner_uid) : ""},
+               {"pid", n.pid > 0 ? std::to_string(n.pid) : ""},
+               {"command", UntrustedLabelValue(n.command)}},
+              1));
     processes.metric.push_back(
         Gauge({{"type", type}, {"inode", inode}}, n.processes));
     if (IsHierarchical(n.type)) {
-      depth.metric.push_back(Gauge({{"type", type}, {"inode", inode}}, n.depth));
+      depth.metric.push_back(
+          Gauge({{"type", type}, {"inode", inode}}, n.depth));
       children.metric.push_back(
           Gauge({{"type", type}, {"inode", inode}}, n.children));
     }
   }
 
-  MetricFamily counts =
-      Family("linux_namespaces", "Namespaces of each type found.",
-             MetricType::Gauge);
-  MetricFamily limit = Family(
-      "linux_namespace_limit",
-      "Per-user limit on namespaces of each type, from "
-      "/proc/sys/user/max_<type>_namespaces.",
-      MetricType::Gauge);
+  MetricFamily counts = Family(
+      "linux_namespaces", "Namespaces of each type found.", MetricType::Gauge);
+  MetricFamily limit = Family("linux_namespace_limit",
+                              "Per-user limit on namespaces of each type, from "
+                              "/proc/sys/user/max_<type>_namespaces.",
+                              MetricType::Gauge);
   for (NamespaceType t : kAllNamespaceTypes) {
     if (!options.types[TypeIndex(t)]) continue;
     const std::string type(NamespaceTypeName(t));
-    counts.metric.push_back(Gauge(
-        {{"type", type}},
-        static_cast<double>(graph.count_by_type[TypeIndex(t)])));
+    counts.metric.push_back(
+        Gauge({{"type", type}},
+              static_cast<double>(graph.count_by_type[TypeIndex(t)])));
     if (limits[TypeIndex(t)]) {
-      limit.metric.push_back(Gauge(
-          {{"type", type}}, static_cast<double>(*limits[TypeIndex(t)])));
+      limit.metric.push_back(
+          Gauge({{"type", type}}, static_cast<double>(*limits[TypeIndex(t)])));
     }
   }
 

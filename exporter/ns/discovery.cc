@@ -11,7 +11,8 @@ const NamespaceInfo* NamespaceGraph::Find(NamespaceType type,
                                           std::uint64_t inode) const {
   auto it = std::lower_bound(
       namespaces.begin(), namespaces.end(), std::make_pair(type, inode),
-      [](const NamespaceInfo& n, const std::pair<NamespaceType, std::uint64_t>& k) {
+      [](const NamespaceInfo& n,
+         const std::pair<NamespaceType, std::uint64_t>& k) {
         return std::make_pair(n.type, n.inode) < k;
       });
   if (it == namespaces.end() || it->type != type || it->inode != inode) {
@@ -202,7 +203,8 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
           break;
         }
         if (!other && stats.first_other.empty()) {
-          stats.first_other = "pid " + std::to_string(pid) + ": " + rs.ToString();
+          stats.first_other =
+              "pid " + std::to_string(pid) + ": " + rs.ToString();
         }
         other = true;
         continue;

@@ -16,11 +16,11 @@ namespace nsexp {
 // One namespace and what the kernel said about it.
 struct NamespaceInfo {
   NamespaceType type = NamespaceType::kUser;
-  std::uint64_t inode = 0;                   // nsfs inode, as readlink shows
-  std::optional<std::uint64_t> ns_id;        // NS_GET_ID, Linux 6.18+
-  std::optional<std::uint64_t> parent_inode; // pid and user; empty at the top
-  std::optional<std::uint64_t> owner_inode;  // owning user namespace
-  std::optional<uid_t> owner_uid;            // user namespaces only
+  std::uint64_t inode = 0;                    // nsfs inode, as readlink shows
+  std::optional<std::uint64_t> ns_id;         // NS_GET_ID, Linux 6.18+
+  std::optional<std::uint64_t> parent_inode;  // pid and user; empty at the top
+  std::optional<std::uint64_t> owner_inode;   // owning user namespace
+  std::optional<uid_t> owner_uid;             // user namespaces only
   std::uint32_t processes = 0;  // thread groups whose ns link names this one
   pid_t pid = 0;                // lowest member PID; 0 when none
   std::string command;          // comm of "pid", raw bytes; empty when none

@@ -27,8 +27,7 @@ Status Describe(int fd, NamespaceType type, NsHandle* out) {
 
 // Runs an ioctl that returns a new namespace fd (O_CLOEXEC, per ioctl_ns(2)).
 Status IoctlHandle(const NsHandle& ns, unsigned long request,
-                   NamespaceType result_type, const char* what,
-                   NsHandle* out) {
+                   NamespaceType result_type, const char* what, NsHandle* out) {
   const int fd = ::ioctl(ns.fd.get(), request);
   if (fd < 0) return StatusFromErrno(errno, what);
   out->fd.Reset(fd);

@@ -65,8 +65,8 @@ class Renderer {
 
   std::string Render() {
     if (format_ == TreeFormat::kJson) {
-      out_ = "{\"type\":" + JsonString(NamespaceTypeName(type_)) +
-             ",\"roots\":[";
+      out_ =
+          "{\"type\":" + JsonString(NamespaceTypeName(type_)) + ",\"roots\":[";
       for (std::size_t i = 0; i < roots_.size(); ++i) {
         if (i) out_.push_back(',');
         JsonNode(*roots_[i]);

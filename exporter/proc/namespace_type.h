@@ -24,8 +24,8 @@ inline constexpr std::size_t kNamespaceTypeCount = 8;
 
 inline constexpr std::array<NamespaceType, kNamespaceTypeCount>
     kAllNamespaceTypes = {
-        NamespaceType::kCgroup, NamespaceType::kIpc,  NamespaceType::kMnt,
-        NamespaceType::kNet,    NamespaceType::kPid,  NamespaceType::kTime,
+        NamespaceType::kCgroup, NamespaceType::kIpc, NamespaceType::kMnt,
+        NamespaceType::kNet,    NamespaceType::kPid, NamespaceType::kTime,
         NamespaceType::kUser,   NamespaceType::kUts,
 };
 

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstddef>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 
 namespace nsexp {
@@ -76,8 +76,8 @@ Status ParseProcessStatus(std::string_view text, ProcessStatus* out) {
   while (!text.empty()) {
     const std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view()
-                                        : text.substr(nl + 1);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     const std::string_view key = line.substr(0, colon);
@@ -158,8 +158,8 @@ Status ProcFs::Open(const std::string& root, std::unique_ptr<ProcFs>* out) {
 
 Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
   pids->clear();
-  UniqueFd dir(::openat(root_fd_.get(), ".",
-                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(
+      ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
   // getdents64 with a large buffer: a few calls list tens of thousands of
   // entries, where readdir(3) would make one call per 32 KiB. Heap, not
@@ -212,9 +212,9 @@ Status ProcFs::ReadNamespaceLink(int pid_dir, NamespaceType type,
   const auto link =
       ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
   if (!link || link->type != type) {
-    return Status::InvalidArgument(std::string("malformed link ") + path +
-                                   " -> " +
-                                   std::string(buf, static_cast<std::size_t>(n)));
+    return Status::InvalidArgument(
+        std::string("malformed link ") + path + " -> " +
+        std::string(buf, static_cast<std::size_t>(n)));
   }
   *out = *link;
   return Status::Ok();

@@ -32,10 +32,10 @@ std::optional<NamespaceLink> ParseNamespaceLink(std::string_view target);
 
 // What the tree view needs of /proc/PID/status.
 struct ProcessStatus {
-  std::string name;                // "Name:" (the comm, escaped by the kernel)
-  pid_t ppid = 0;                  // "PPid:"
-  std::vector<pid_t> nstgid;       // "NStgid:", outermost namespace first
-  std::optional<uid_t> uid;        // real uid, first field of "Uid:"
+  std::string name;           // "Name:" (the comm, escaped by the kernel)
+  pid_t ppid = 0;             // "PPid:"
+  std::vector<pid_t> nstgid;  // "NStgid:", outermost namespace first
+  std::optional<uid_t> uid;   // real uid, first field of "Uid:"
 };
 
 // Parses the text of /proc/PID/status. Missing fields stay empty; a field
