@@ -1,7 +1,7 @@
-// The scrape path: discovery, conversion, self-metrics, and the catch-all.
+// The scrape path: single-flight collection, discovery, conversion,
+// self-metrics, and the catch-all.
 #include "collector/namespace_collector.h"
 
-#include <chrono>
 #include <exception>
 #include <utility>
 
@@ -27,6 +27,12 @@ MetricFamily GaugeFamily(const char* name, const char* help, double value) {
   return f;
 }
 
+double NowSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
@@ -34,12 +40,13 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
                                        CollectorOptions options)
     : procfs_(std::move(procfs)),
       ops_(std::move(ops)),
+      discoverer_(procfs_.get(), ops_.get()),
       options_(std::move(options)),
-      discoverer_(procfs_.get(), ops_.get()) {}
+      reload_success_time_(NowSeconds()) {}
 
 Status NamespaceCollector::Snapshot(const DiscoveryOptions& options,
                                     NamespaceGraph* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(discovery_mu_);
   try {
     return discoverer_.Discover(options, out);
   } catch (const std::exception& e) {
@@ -47,6 +54,27 @@ Status NamespaceCollector::Snapshot(const DiscoveryOptions& options,
   } catch (...) {
     return Status::IoError("discovery threw a non-standard exception");
   }
+}
+
+void NamespaceCollector::UpdateOptions(const CollectorOptions& options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string version = options_.version;
+  const std::string revision = options_.revision;
+  options_ = options;
+  options_.version = version;
+  options_.revision = revision;
+  have_result_ = false;  // the next scrape collects with the new options
+}
+
+void NamespaceCollector::RecordReload(bool success) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reload_ok_ = success;
+  if (success) reload_success_time_ = NowSeconds();
+}
+
+std::uint64_t NamespaceCollector::collections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_;
 }
 
 void NamespaceCollector::LogScan(const ScanStats& stats) const {
@@ -71,21 +99,26 @@ void NamespaceCollector::LogScan(const ScanStats& stats) const {
   }
 }
 
-std::vector<MetricFamily> NamespaceCollector::CollectLocked() const {
+std::vector<MetricFamily> NamespaceCollector::CollectOnce(
+    const CollectorOptions& options) const {
   const auto start = std::chrono::steady_clock::now();
   std::vector<MetricFamily> out;
   NamespaceGraph graph;
   Status s;
   try {
-    s = discoverer_.Discover(options_.discovery, &graph);
+    {
+      std::lock_guard<std::mutex> lock(discovery_mu_);
+      s = discoverer_.Discover(options.discovery, &graph);
+      if (s.ok()) LogScan(graph.stats);
+    }
     if (s.ok()) {
       NamespaceLimits limits;
       for (NamespaceType t : kAllNamespaceTypes) {
         std::int64_t v = 0;
         if (procfs_->ReadNamespaceLimit(t, &v).ok()) limits[TypeIndex(t)] = v;
       }
-      MetricsOptions mo;
-      mo.types = options_.discovery.types;
+      MetricsOptions mo = options.metrics;
+      mo.types = options.discovery.types;
       out = BuildNamespaceFamilies(graph, limits, mo);
     }
   } catch (const std::exception& e) {
@@ -95,26 +128,27 @@ std::vector<MetricFamily> NamespaceCollector::CollectLocked() const {
     s = Status::IoError("collection threw a non-standard exception");
     out.clear();
   }
-  if (!s.ok()) {
-    ++errors_other_;
+  if (!s.ok())
     Log(LogLevel::kError, "collection failed", {{"err", s.ToString()}});
-  } else {
-    errors_vanished_ += graph.stats.vanished;
-    errors_denied_ += graph.stats.permission_denied;
-    errors_other_ += graph.stats.other;
-    LogScan(graph.stats);
-  }
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (s.ok()) {
+    errors_vanished_ += graph.stats.vanished;
+    errors_denied_ += graph.stats.permission_denied;
+    errors_other_ += graph.stats.other;
+  } else {
+    ++errors_other_;
+  }
   MetricFamily build;
   build.name = "linux_namespace_exporter_build_info";
   build.help = "Version and revision the exporter was built from; value 1.";
   build.type = MetricType::Gauge;
   {
     ClientMetric m;
-    m.label = {{"version", options_.version}, {"revision", options_.revision}};
+    m.label = {{"version", options.version}, {"revision", options.revision}};
     m.gauge.value = 1;
     build.metric.push_back(std::move(m));
   }
@@ -142,19 +176,56 @@ std::vector<MetricFamily> NamespaceCollector::CollectLocked() const {
     errors.metric.push_back(std::move(m));
   }
   out.push_back(std::move(errors));
-  try {
-    for (auto& f : CollectProcessFamilies(*procfs_))
-      out.push_back(std::move(f));
-  } catch (...) {
-    // Process metrics are best effort; the scrape goes on without them.
-  }
   return out;
 }
 
 std::vector<MetricFamily> NamespaceCollector::Collect() const {
   try {
-    std::lock_guard<std::mutex> lock(mu_);
-    return CollectLocked();
+    std::vector<MetricFamily> out;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (in_flight_) {
+        // Share the collection already running rather than queue behind it.
+        const std::uint64_t gen = generation_;
+        done_.wait(lock, [&] { return generation_ != gen; });
+        out = result_;
+      } else if (have_result_ && options_.min_interval.count() > 0 &&
+                 std::chrono::steady_clock::now() - result_time_ <
+                     options_.min_interval) {
+        out = result_;
+      } else {
+        in_flight_ = true;
+        const CollectorOptions options = options_;
+        lock.unlock();
+        std::vector<MetricFamily> fresh;
+        try {
+          fresh = CollectOnce(options);
+        } catch (...) {
+          fresh.clear();
+        }
+        lock.lock();
+        result_ = fresh;
+        result_time_ = std::chrono::steady_clock::now();
+        have_result_ = true;
+        in_flight_ = false;
+        ++generation_;
+        done_.notify_all();
+        out = std::move(fresh);
+      }
+      // These describe the exporter now, never a shared result.
+      out.push_back(GaugeFamily(
+          "linux_namespace_exporter_config_last_reload_successful",
+          "Whether the last configuration reload attempt was successful.",
+          reload_ok_ ? 1 : 0));
+      out.push_back(GaugeFamily(
+          "linux_namespace_exporter_config_last_reload_success_timestamp_"
+          "seconds",
+          "Timestamp of the last successful configuration reload.",
+          reload_success_time_));
+    }
+    for (auto& f : CollectProcessFamilies(*procfs_))
+      out.push_back(std::move(f));
+    return out;
   } catch (...) {
     // Nothing may escape: prometheus-cpp's scrape path does not catch, and
     // a throw here would end the process.

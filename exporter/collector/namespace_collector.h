@@ -3,7 +3,8 @@
 #pragma once
 
 #include <array>
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -20,15 +21,22 @@ namespace nsexp {
 
 struct CollectorOptions {
   DiscoveryOptions discovery;
+  MetricsOptions metrics;
+  // Scrapes within this interval of the last collection share its result.
+  std::chrono::milliseconds min_interval{0};
   std::string version;
   std::string revision;
 };
 
-// The prometheus::Collectable behind /metrics. Each Collect() runs one
+// The prometheus::Collectable behind /metrics. Each collection runs one
 // discovery and returns fresh families; nothing per-namespace outlives it.
-// Thread-safe: concurrent Collect() and Snapshot() calls are serialised, so
-// at most one discovery runs at a time. Collect() never throws: a failure
-// becomes a counted error, a log line and the self-metrics alone.
+//
+// Thread safety: all methods are thread-safe. At most one discovery runs at
+// a time: a scrape that arrives while a collection is in flight waits for
+// that collection and shares its result (so no scraper waits longer than
+// one collection), and scrapes within min_interval of the last collection
+// share its result. Collect() never throws: a failure becomes a counted
+// error, a log line and the self-metrics alone.
 class NamespaceCollector : public prometheus::Collectable {
  public:
   NamespaceCollector(std::unique_ptr<ProcFs> procfs,
@@ -40,28 +48,50 @@ class NamespaceCollector : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
   // Runs one discovery with "options" (e.g. with members, for the tree
-  // view) under the same lock as Collect(), sharing its cache.
+  // view), serialised with collections and sharing their cache.
   [[nodiscard]] Status Snapshot(const DiscoveryOptions& options,
                                 NamespaceGraph* out) const;
+
+  // Replaces the options (version and revision are kept); takes effect at
+  // the next collection, which is not served from the min_interval cache.
+  void UpdateOptions(const CollectorOptions& options);
+
+  // Records the outcome of a configuration (re)load for the
+  // ..._config_last_reload_* metrics.
+  void RecordReload(bool success);
+
+  // Number of discoveries run by Collect() so far. For tests and logs.
+  std::uint64_t collections() const;
 
   const ProcFs& procfs() const { return *procfs_; }
 
  private:
-  std::vector<prometheus::MetricFamily> CollectLocked() const;
+  std::vector<prometheus::MetricFamily> CollectOnce(
+      const CollectorOptions& options) const;
   void LogScan(const ScanStats& stats) const;
 
   std::unique_ptr<ProcFs> procfs_;
   std::unique_ptr<NamespaceOps> ops_;
-  const CollectorOptions options_;
 
-  mutable std::mutex mu_;
-  // Collect() is const by the Collectable interface; discovery keeps a
-  // cache, so the state below is mutable and guarded by mu_.
+  // Guards the discovery state; held for the length of one discovery.
+  mutable std::mutex discovery_mu_;
   mutable Discoverer discoverer_;
+  mutable bool warned_partial_ = false;
+
+  // Guards everything below: options, the shared result, the counters.
+  mutable std::mutex mu_;
+  mutable std::condition_variable done_;
+  CollectorOptions options_;
+  mutable bool in_flight_ = false;
+  mutable std::uint64_t generation_ = 0;  // completed collections
+  mutable bool have_result_ = false;
+  mutable std::chrono::steady_clock::time_point result_time_;
+  mutable std::vector<prometheus::MetricFamily> result_;
   mutable std::uint64_t errors_vanished_ = 0;
   mutable std::uint64_t errors_denied_ = 0;
   mutable std::uint64_t errors_other_ = 0;
-  mutable bool warned_partial_ = false;
+  bool reload_ok_ = true;
+  double reload_success_time_ = 0;
 };
 
 }  // namespace nsexp

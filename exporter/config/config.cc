@@ -88,6 +88,10 @@ FlagOutcome ParseFlags(int argc, const char* const* argv,
     return outcome;
   }
   if (tree->parsed()) config->command = Config::Command::kTree;
+  config->listen_address_set = app.count("--web.listen-address") > 0;
+  config->telemetry_path_set = app.count("--web.telemetry-path") > 0;
+  config->log_level_set = app.count("--log.level") > 0;
+  config->log_format_set = app.count("--log.format") > 0;
   return outcome;
 }
 

@@ -20,6 +20,12 @@ struct Config {
   std::string procfs = "/proc";
   std::string log_level = "info";
   std::string log_format = "logfmt";
+  // Which of the settings above were given as flags: a flag overrides the
+  // configuration file, a default does not.
+  bool listen_address_set = false;
+  bool telemetry_path_set = false;
+  bool log_level_set = false;
+  bool log_format_set = false;
   // The tree subcommand.
   std::string tree_type = "pid";
   std::string tree_format = "text";

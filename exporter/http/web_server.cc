@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/logging.h"
+#include "http/basic_auth.h"
 #include "ns/tree_view.h"
 #include "prometheus/text_serializer.h"
 
@@ -112,11 +113,20 @@ Status ListenAddressToCivet(const std::string& address, std::string* out) {
   return Status::Ok();
 }
 
-// One handler for every URI: exact routes, 404 for the rest, GET/HEAD only.
+// One handler for every URI: authentication, exact routes, 404 for the
+// rest, GET/HEAD only.
 class WebServer::Router : public CivetHandler {
  public:
-  Router(WebOptions options, std::shared_ptr<const NamespaceCollector> c)
-      : options_(std::move(options)), collector_(std::move(c)) {}
+  Router(WebOptions options, std::shared_ptr<const NamespaceCollector> c,
+         std::unique_ptr<BasicAuth> auth)
+      : options_(std::move(options)),
+        collector_(std::move(c)),
+        auth_(std::move(auth)) {
+    for (const auto& [name, value] : options_.extra_headers) {
+      if (name == "X-Content-Type-Options") continue;  // Send() always sets it
+      headers_ += name + ": " + value + "\r\n";
+    }
+  }
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
     Route(conn);
@@ -143,10 +153,30 @@ class WebServer::Router : public CivetHandler {
   }
 
  private:
-  static bool MethodNotAllowed(mg_connection* conn) {
-    Send(conn, 405, "Method Not Allowed", "text/plain; charset=utf-8",
-         "method not allowed\n", "Allow: GET, HEAD\r\n");
+  bool MethodNotAllowed(mg_connection* conn) {
+    Reply(conn, 405, "Method Not Allowed", "text/plain; charset=utf-8",
+          "method not allowed\n", "Allow: GET, HEAD\r\n");
     return true;
+  }
+
+  // Send() with the configured extra headers.
+  void Reply(mg_connection* conn, int status, const char* reason,
+             const char* content_type, const std::string& body,
+             const std::string& extra = "") {
+    Send(conn, status, reason, content_type, body, (headers_ + extra).c_str());
+  }
+
+  // True when the request may proceed; otherwise a 401 has been sent.
+  // /-/healthy stays open so that liveness probes need no secret.
+  bool Authorized(mg_connection* conn, const std::string& path) {
+    if (auth_ == nullptr || path == "/-/healthy") return true;
+    const char* header = mg_get_header(conn, "Authorization");
+    if (auth_->Check(header != nullptr ? header : "")) return true;
+    Reply(conn, 401, "Unauthorized", "text/plain; charset=utf-8",
+          "Unauthorized\n",
+          "WWW-Authenticate: Basic realm=\"linux_namespace_exporter\", "
+          "charset=\"UTF-8\"\r\n");
+    return false;
   }
 
   void Route(mg_connection* conn) {
@@ -154,23 +184,24 @@ class WebServer::Router : public CivetHandler {
     const std::string path =
         ri != nullptr && ri->local_uri != nullptr ? ri->local_uri : "";
     try {
+      if (!Authorized(conn, path)) return;
       if (path == options_.telemetry_path) {
         Metrics(conn);
       } else if (path == "/") {
         Landing(conn);
       } else if (path == "/-/healthy" || path == "/-/ready") {
-        Send(conn, 200, "OK", "text/plain; charset=utf-8", "OK\n");
+        Reply(conn, 200, "OK", "text/plain; charset=utf-8", "OK\n");
       } else if (path == "/tree") {
         Tree(conn);
       } else {
-        Send(conn, 404, "Not Found", "text/plain; charset=utf-8",
-             "not found\n");
+        Reply(conn, 404, "Not Found", "text/plain; charset=utf-8",
+              "not found\n");
       }
     } catch (const std::exception& e) {
       Log(LogLevel::kError, "request failed",
           {{"path", path}, {"err", e.what()}});
-      Send(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
-           "internal error\n");
+      Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
+            "internal error\n");
     }
   }
 
@@ -178,8 +209,8 @@ class WebServer::Router : public CivetHandler {
     const auto families = collector_->Collect();
     std::ostringstream body;
     prometheus::TextSerializer().Serialize(body, families);
-    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-         body.str());
+    Reply(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+          body.str());
   }
 
   void Landing(mg_connection* conn) {
@@ -200,7 +231,7 @@ class WebServer::Router : public CivetHandler {
         "<li><a href=\"/-/healthy\">Health</a></li>\n"
         "<li><a href=\"/-/ready\">Readiness</a></li>\n"
         "</ul>\n</body></html>\n";
-    Send(conn, 200, "OK", "text/html; charset=utf-8", body);
+    Reply(conn, 200, "OK", "text/html; charset=utf-8", body);
   }
 
   void Tree(mg_connection* conn) {
@@ -216,9 +247,9 @@ class WebServer::Router : public CivetHandler {
     }
     const auto type = ParseNamespaceType(type_name);
     if (!type || (format_name != "text" && format_name != "json")) {
-      Send(conn, 400, "Bad Request", "text/plain; charset=utf-8",
-           "want type=cgroup|ipc|mnt|net|pid|time|user|uts and "
-           "format=text|json\n");
+      Reply(conn, 400, "Bad Request", "text/plain; charset=utf-8",
+            "want type=cgroup|ipc|mnt|net|pid|time|user|uts and "
+            "format=text|json\n");
       return;
     }
     DiscoveryOptions opts;
@@ -226,19 +257,21 @@ class WebServer::Router : public CivetHandler {
     NamespaceGraph graph;
     Status s = collector_->Snapshot(opts, &graph);
     if (!s.ok()) {
-      Send(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
-           s.ToString() + "\n");
+      Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
+            s.ToString() + "\n");
       return;
     }
     const bool json = format_name == "json";
-    Send(conn, 200, "OK",
-         json ? "application/json" : "text/plain; charset=utf-8",
-         RenderTree(collector_->procfs(), graph, *type,
-                    json ? TreeFormat::kJson : TreeFormat::kText));
+    Reply(conn, 200, "OK",
+          json ? "application/json" : "text/plain; charset=utf-8",
+          RenderTree(collector_->procfs(), graph, *type,
+                     json ? TreeFormat::kJson : TreeFormat::kText));
   }
 
   const WebOptions options_;
   std::shared_ptr<const NamespaceCollector> collector_;
+  std::unique_ptr<BasicAuth> auth_;  // null: no authentication
+  std::string headers_;              // extra header lines, "\r\n"-terminated
 };
 
 Status WebServer::Start(const WebOptions& options,
@@ -260,7 +293,7 @@ Status WebServer::Start(const WebOptions& options,
       "enable_keep_alive",
       "yes",
       "keep_alive_timeout_ms",
-      "15000",
+      std::to_string(options.keep_alive_timeout_ms),
       "max_request_size",
       "16384",
       "enable_directory_listing",
@@ -268,8 +301,14 @@ Status WebServer::Start(const WebOptions& options,
   };
   CivetCallbacks callbacks;
   callbacks.log_message = &CivetLog;
+  std::unique_ptr<BasicAuth> auth;
+  if (!options.basic_auth_users.empty()) {
+    s = BasicAuth::Create(options.basic_auth_users, &auth);
+    if (!s.ok()) return s;
+  }
   std::unique_ptr<WebServer> server(new WebServer());
-  server->router_ = std::make_unique<Router>(options, std::move(collector));
+  server->router_ =
+      std::make_unique<Router>(options, std::move(collector), std::move(auth));
   {
     std::lock_guard<std::mutex> lock(g_civet_log_mu);
     g_civet_last_error.clear();

@@ -1,6 +1,7 @@
 // WebServer: the HTTP endpoints, on CivetWeb.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,9 +16,22 @@ namespace nsexp {
 struct WebOptions {
   std::string listen_address = ":19101";  // [host]:port; port 0 = any free
   std::string telemetry_path = "/metrics";
-  int worker_threads = 8;          // bounds concurrent requests
-  int request_timeout_ms = 10000;  // slow clients are cut off
+  // Bounds concurrent connections: CivetWeb gives each open connection a
+  // worker thread until it closes, so this is also how many slow or idle
+  // clients can be held at once before scrapes queue behind them.
+  int worker_threads = 32;
+  // Whole-request bound: a client that has not sent its request line and
+  // headers within this time is cut off, however slowly it trickles bytes.
+  int request_timeout_ms = 5000;
+  // An idle keep-alive connection is closed after this long.
+  int keep_alive_timeout_ms = 5000;
   std::string version;
+  // User -> bcrypt hash. Empty: no authentication. Otherwise every path but
+  // /-/healthy needs HTTP basic authentication.
+  std::map<std::string, std::string> basic_auth_users;
+  // Extra response headers (http_server_config.headers), sent on every
+  // response. The caller ensures names and values are header-safe.
+  std::map<std::string, std::string> extra_headers;
 };
 
 // Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" ->
@@ -27,16 +41,16 @@ struct WebOptions {
                                           std::string* out);
 
 // Serves / (landing page), the telemetry path, /-/healthy, /-/ready and
-// /tree on CivetWeb worker threads. The collector is shared with the caller
-// and must stay alive until the server is destroyed.
-// Thread-safe: requests run concurrently; the collector serialises
-// discovery. Destroying the server stops accepting and waits for requests
-// in flight.
+// /tree on CivetWeb worker threads, behind basic authentication when
+// options.basic_auth_users is not empty. The collector is shared with the
+// caller and must stay alive until the server is destroyed. Thread-safe:
+// requests run concurrently; the collector serialises discovery. Destroying the
+// server stops accepting and waits for requests in flight.
 class WebServer {
  public:
   // Binds and starts serving. kUnavailable with CivetWeb's reason (e.g.
   // "address already in use") when the address cannot be bound;
-  // kInvalidArgument for a malformed address.
+  // kInvalidArgument for a malformed address or an unusable bcrypt hash.
   [[nodiscard]] static Status Start(
       const WebOptions& options,
       std::shared_ptr<const NamespaceCollector> collector,

@@ -1,6 +1,7 @@
 // The linux_namespace_* families, as DESIGN.md names them.
 #include "metrics/namespace_metrics.h"
 
+#include <map>
 #include <utility>
 
 #include "base/utf8.h"
@@ -60,8 +61,24 @@ std::vector<MetricFamily> BuildNamespaceFamilies(
   info.metric.reserve(graph.namespaces.size());
   processes.metric.reserve(graph.namespaces.size());
 
+  // Namespaces per depth level, for pid and user: always exported, since
+  // its cardinality is bounded by the kernel's 32-level nesting limit.
+  std::map<std::pair<NamespaceType, std::uint32_t>, std::uint64_t> by_depth;
   for (const NamespaceInfo& n : graph.namespaces) {
     if (!options.types[TypeIndex(n.type)]) continue;
+    if (IsHierarchical(n.type)) ++by_depth[{n.type, n.depth}];
+    if (!options.per_namespace_series) continue;
+    if (options.exclude_types[TypeIndex(n.type)]) continue;
+    if (!options.exclude_commands.empty() && n.pid > 0) {
+      bool excluded = false;
+      for (const std::regex& re : options.exclude_commands) {
+        if (std::regex_match(n.command, re)) {
+          excluded = true;
+          break;
+        }
+      }
+      if (excluded) continue;
+    }
     const std::string type(NamespaceTypeName(n.type));
     const std::string inode = std::to_string(n.inode);
     info.metric.push_back(
@@ -102,14 +119,26 @@ std::vector<MetricFamily> BuildNamespaceFamilies(
     }
   }
 
+  MetricFamily depth_counts = Family(
+      "linux_namespaces_by_depth",
+      "Pid and user namespaces at each nesting level (0 = topmost visible).",
+      MetricType::Gauge);
+  for (const auto& [key, count] : by_depth) {
+    depth_counts.metric.push_back(
+        Gauge({{"type", std::string(NamespaceTypeName(key.first))},
+               {"depth", std::to_string(key.second)}},
+              static_cast<double>(count)));
+  }
+
   std::vector<MetricFamily> out;
-  out.reserve(6);
+  out.reserve(7);
   out.push_back(std::move(info));
   out.push_back(std::move(processes));
   out.push_back(std::move(depth));
   out.push_back(std::move(children));
   out.push_back(std::move(counts));
   out.push_back(std::move(limit));
+  out.push_back(std::move(depth_counts));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,10 +31,20 @@ struct MetricsOptions {
   // Types to export, by TypeIndex(); others are left out entirely.
   std::array<bool, kNamespaceTypeCount> types = {true, true, true, true,
                                                  true, true, true, true};
+  // One series per namespace (info, processes, depth, children). Off leaves
+  // only the per-type aggregates, for very large hosts.
+  bool per_namespace_series = true;
+  // Per-namespace series of these types are left out; aggregates still
+  // count them.
+  std::array<bool, kNamespaceTypeCount> exclude_types = {};
+  // Per-namespace series whose representative command fully matches one of
+  // these are left out; aggregates still count them.
+  std::vector<std::regex> exclude_commands;
 };
 
 // Builds linux_namespace_info, _processes, _depth, _children (one series per
-// namespace) and linux_namespaces, linux_namespace_limit (one per type).
+// namespace), linux_namespaces and linux_namespace_limit (one per type), and
+// linux_namespaces_by_depth (one per pid/user depth level).
 // Fresh families every call; no state. Thread-safe.
 std::vector<prometheus::MetricFamily> BuildNamespaceFamilies(
     const NamespaceGraph& graph, const NamespaceLimits& limits,

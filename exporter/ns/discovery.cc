@@ -181,6 +181,15 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
       }
       continue;
     }
+    if (options.exclude_kernel_threads) {
+      bool kthread = false;
+      Status ks = ProcFs::IsKernelThread(dir.get(), &kthread);
+      if (ks.IsNotFound()) {
+        ++stats.vanished;
+        continue;
+      }
+      if (ks.ok() && kthread) continue;
+    }
     bool vanished = false, denied = false, other = false, have_comm = false;
     for (NamespaceType type : kAllNamespaceTypes) {
       if (!options.types[TypeIndex(type)]) continue;

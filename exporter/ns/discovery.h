@@ -19,6 +19,9 @@ struct DiscoveryOptions {
                                                  true, true, true, true};
   // Fill NamespaceInfo::members (the tree view needs them; /metrics not).
   bool collect_members = false;
+  // Leave kernel threads out entirely (one extra read of /proc/PID/stat per
+  // process, so off by default).
+  bool exclude_kernel_threads = false;
 };
 
 // Runs discovery: one readlinkat per (process, type) relative to a PID

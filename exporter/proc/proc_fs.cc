@@ -17,10 +17,11 @@ namespace nsexp {
 
 namespace {
 
-// Parses an unsigned decimal that fills "s" entirely.
+// Parses an unsigned decimal that fills "s" entirely. std::from_chars
+// accepts a leading '-' for signed types (pid_t), so require a digit first.
 template <typename T>
 bool ParseDecimal(std::string_view s, T* out) {
-  if (s.empty()) return false;
+  if (s.empty() || s.front() < '0' || s.front() > '9') return false;
   const char* end = s.data() + s.size();
   auto [ptr, ec] = std::from_chars(s.data(), end, *out);
   return ec == std::errc() && ptr == end;
@@ -121,13 +122,41 @@ Status ParseProcessStatus(std::string_view text, ProcessStatus* out) {
   return Status::Ok();
 }
 
+std::optional<unsigned long> ParseStatFlags(std::string_view stat_text) {
+  const std::size_t close = stat_text.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  std::string_view rest = stat_text.substr(close + 1);
+  // After comm: state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8)
+  // flags(9), as proc(5) numbers them.
+  for (int field = 3; field <= 9; ++field) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    const std::size_t end = rest.find(' ');
+    const std::string_view value = rest.substr(0, end);
+    if (value.empty()) return std::nullopt;
+    if (field == 9) {
+      unsigned long flags = 0;
+      if (!ParseDecimal(value, &flags)) return std::nullopt;
+      return flags;
+    }
+    if (end == std::string_view::npos) return std::nullopt;
+    rest = rest.substr(end);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text) {
-  std::int64_t v = 0;
   text = Trim(text);
-  const bool neg = !text.empty() && text.front() == '-';
-  if (neg) text.remove_prefix(1);
-  if (!ParseDecimal(text, &v)) return std::nullopt;
-  return neg ? -v : v;
+  // One optional '-', then digits. Parsing the sign together with the digits
+  // keeps INT64_MIN in range and rejects "--5".
+  const std::size_t digits = !text.empty() && text.front() == '-' ? 1 : 0;
+  if (text.size() <= digits || text[digits] < '0' || text[digits] > '9') {
+    return std::nullopt;
+  }
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
 }
 
 Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
@@ -224,6 +253,16 @@ Status ProcFs::OpenNamespace(int pid_dir, NamespaceType type, UniqueFd* out) {
   const char* path = NamespaceLinkPath(type);
   out->Reset(::openat(pid_dir, path, O_RDONLY | O_CLOEXEC));
   if (!out->valid()) return StatusFromErrno(errno, std::string("open ") + path);
+  return Status::Ok();
+}
+
+Status ProcFs::IsKernelThread(int pid_dir, bool* out) {
+  std::string text;
+  Status s = ReadSmallFileAt(pid_dir, "stat", 4096, &text);
+  if (!s.ok()) return s;
+  const auto flags = ParseStatFlags(text);
+  if (!flags) return Status::InvalidArgument("malformed stat");
+  *out = (*flags & kPfKthread) != 0;
   return Status::Ok();
 }
 

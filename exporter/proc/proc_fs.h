@@ -42,6 +42,13 @@ struct ProcessStatus {
 // that is present but malformed gives kInvalidArgument. Pure.
 Status ParseProcessStatus(std::string_view text, ProcessStatus* out);
 
+// The "flags" field (the 9th) of /proc/PID/stat; the comm field may hold
+// spaces and parentheses, so fields are counted from the last ')'. Pure.
+std::optional<unsigned long> ParseStatFlags(std::string_view stat_text);
+
+// PF_KTHREAD in /proc/PID/stat flags (include/linux/sched.h).
+inline constexpr unsigned long kPfKthread = 0x00200000;
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -83,6 +90,10 @@ class ProcFs {
   // ioctls. Same errors as ReadNamespaceLink.
   [[nodiscard]] static Status OpenNamespace(int pid_dir, NamespaceType type,
                                             UniqueFd* out);
+
+  // True when the process is a kernel thread (PF_KTHREAD), from "stat"
+  // relative to an OpenPid handle. kNotFound when it has exited.
+  [[nodiscard]] static Status IsKernelThread(int pid_dir, bool* out);
 
   // Reads "comm" relative to an OpenPid handle, without the newline.
   [[nodiscard]] static Status ReadComm(int pid_dir, std::string* out);

@@ -1,0 +1,93 @@
+// Capability trimming with libcap (cap_get_proc(3), cap_drop_bound(3)) and
+// PR_SET_NO_NEW_PRIVS (prctl(2)).
+#include "base/privileges.h"
+
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+#include <cerrno>
+#include <memory>
+
+namespace nsexp {
+
+namespace {
+
+struct CapDeleter {
+  void operator()(cap_t c) const { cap_free(c); }
+};
+using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapDeleter>;
+
+constexpr cap_value_t kNeeded[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH};
+
+bool IsNeeded(cap_value_t c) {
+  for (cap_value_t n : kNeeded) {
+    if (n == c) return true;
+  }
+  return false;
+}
+
+std::string CapName(cap_value_t c) {
+  char* name = cap_to_name(c);
+  std::string out = name != nullptr ? name : std::to_string(c);
+  cap_free(name);
+  return out;
+}
+
+}  // namespace
+
+Status RestrictPrivileges(PrivilegeReport* report) {
+  *report = PrivilegeReport();
+  CapPtr current(cap_get_proc());
+  if (!current) return StatusFromErrno(errno, "cap_get_proc");
+
+  std::vector<cap_value_t> keep;
+  for (cap_value_t c : kNeeded) {
+    cap_flag_value_t v = CAP_CLEAR;
+    if (cap_get_flag(current.get(), c, CAP_PERMITTED, &v) == 0 &&
+        v == CAP_SET) {
+      keep.push_back(c);
+      report->kept.push_back(CapName(c));
+    } else {
+      report->missing.push_back(CapName(c));
+    }
+  }
+
+  // The bounding set first: dropping from it needs CAP_SETPCAP, which the
+  // next step removes. Without CAP_SETPCAP (an unprivileged start) there is
+  // nothing in it worth the error.
+  cap_flag_value_t setpcap = CAP_CLEAR;
+  cap_get_flag(current.get(), CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
+  if (setpcap == CAP_SET) {
+    for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c) {
+      if (IsNeeded(c)) continue;
+      if (cap_drop_bound(c) != 0 && errno != EINVAL) {
+        return StatusFromErrno(errno, "cap_drop_bound " + CapName(c));
+      }
+    }
+  }
+
+  CapPtr wanted(cap_init());
+  if (!wanted) return StatusFromErrno(errno, "cap_init");
+  if (!keep.empty()) {
+    const int n = static_cast<int>(keep.size());
+    if (cap_set_flag(wanted.get(), CAP_PERMITTED, n, keep.data(), CAP_SET) !=
+            0 ||
+        cap_set_flag(wanted.get(), CAP_EFFECTIVE, n, keep.data(), CAP_SET) !=
+            0) {
+      return StatusFromErrno(errno, "cap_set_flag");
+    }
+  }
+  if (cap_set_proc(wanted.get()) != 0) {
+    return StatusFromErrno(errno, "cap_set_proc");
+  }
+  // Ambient capabilities would survive an execve; there is none to make.
+  if (CAP_AMBIENT_SUPPORTED()) (void)cap_reset_ambient();
+
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return StatusFromErrno(errno, "prctl PR_SET_NO_NEW_PRIVS");
+  }
+  report->no_new_privs = true;
+  return Status::Ok();
+}
+
+}  // namespace nsexp

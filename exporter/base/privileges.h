@@ -1,0 +1,27 @@
+// Dropping every privilege discovery does not need.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace nsexp {
+
+struct PrivilegeReport {
+  std::vector<std::string> kept;     // e.g. "cap_sys_ptrace"
+  std::vector<std::string> missing;  // needed but not held at start
+  bool no_new_privs = false;
+};
+
+// Keeps only CAP_SYS_PTRACE (reading other processes' /proc/PID/ns, a
+// ptrace read check) and CAP_DAC_READ_SEARCH (opening bind-mounted nsfs
+// files) in the permitted and effective sets, empties the inheritable and
+// ambient sets, drops every other capability from the bounding set (where
+// CAP_SETPCAP allows it), and sets no_new_privs. Call once at start-up,
+// before any thread starts (capabilities are per thread). Errors only when
+// the kernel refuses a change that was possible; a process that never had
+// the capabilities gets an Ok status with "missing" filled.
+[[nodiscard]] Status RestrictPrivileges(PrivilegeReport* report);
+
+}  // namespace nsexp

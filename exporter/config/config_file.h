@@ -1,0 +1,59 @@
+// FileConfig: the YAML configuration file (--config.file), parsed and
+// validated.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace nsexp {
+
+// Every setting the file can hold. Defaults are those of an exporter run
+// without a file. Plain value; copyable.
+struct FileConfig {
+  // web:
+  std::optional<std::string> listen_address;
+  std::optional<std::string> telemetry_path;
+  // log:
+  std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
+  // collection:
+  // Types to walk, by kernel name order (cgroup ipc mnt net pid time user
+  // uts). All by default.
+  std::array<bool, 8> types = {true, true, true, true, true, true, true, true};
+  // Scrapes closer together than this share one collection. 0: every scrape
+  // collects.
+  std::chrono::milliseconds min_interval{0};
+  // Leave kernel threads out of process counts (costs one read of
+  // /proc/PID/stat per process).
+  bool exclude_kernel_threads = false;
+  // metrics:
+  // Export one series per namespace; off leaves the aggregates only.
+  bool per_namespace_series = true;
+  // filters: drop per-namespace series (aggregates still count them).
+  std::array<bool, 8> exclude_types = {};
+  std::vector<std::string> exclude_commands;  // anchored ECMAScript regexes
+};
+
+// Parses YAML text; "name" is the file name used in messages. Errors are
+// kInvalidArgument with "name:line:column: what was wrong; what was
+// expected" (1-based line and column): YAML syntax, unknown keys, wrong
+// types, bad durations, bad regular expressions, unknown namespace types,
+// bad log level or format, a malformed listen address or telemetry path.
+// An empty file is valid (all defaults). Never throws. Thread-safe.
+[[nodiscard]] Status ParseConfigYaml(const std::string& text,
+                                     const std::string& name, FileConfig* out);
+
+// Reads and parses a file. kNotFound / kPermissionDenied / kIoError when it
+// cannot be read, with the path in the message.
+[[nodiscard]] Status LoadConfigFile(const std::string& path, FileConfig* out);
+
+// Parses a Prometheus-style duration: "0", "500ms", "15s", "1m", "1h30m".
+// nullopt for anything else (including negative values). Pure.
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s);
+
+}  // namespace nsexp

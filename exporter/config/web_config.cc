@@ -1,0 +1,374 @@
+// The exporter-toolkit web configuration file, parsed with yaml-cpp.
+#include "config/web_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+namespace nsexp {
+
+namespace {
+
+// Every yaml-cpp call below may throw (YAML::Exception and its subclasses,
+// std::bad_alloc); ParseWebConfig() catches at its top. Errors found by the
+// walk are reported as a ParseError carrying the position of the node.
+struct ParseError {
+  Status status;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string name) : name_(std::move(name)) {}
+
+  [[noreturn]] void Fail(const YAML::Mark& mark, const std::string& what) {
+    throw ParseError{Status::InvalidArgument(Where(mark) + ": " + what)};
+  }
+
+  std::string Where(const YAML::Mark& mark) const {
+    if (mark.is_null()) return name_;
+    return name_ + ":" + std::to_string(mark.line + 1) + ":" +
+           std::to_string(mark.column + 1);
+  }
+
+  static const char* KindName(const YAML::Node& node) {
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+        return "nothing";
+      case YAML::NodeType::Scalar:
+        return "a scalar";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Map:
+        return "a mapping";
+      case YAML::NodeType::Undefined:
+        break;
+    }
+    return "an undefined node";
+  }
+
+  // Visits each key of a mapping (or nothing for null), rejecting duplicate
+  // keys and keys outside "allowed" (empty "allowed" = any key).
+  void ForEachKey(
+      const YAML::Node& map, const std::string& where,
+      const std::set<std::string>& allowed, const std::string& allowed_text,
+      const std::function<void(const std::string&, const YAML::Node&,
+                               const YAML::Node&)>& visit) {
+    if (map.IsNull()) return;
+    if (!map.IsMap()) {
+      Fail(map.Mark(), where + ": found " + KindName(map) + ", want a mapping");
+    }
+    std::set<std::string> seen;
+    for (const auto& kv : map) {
+      const YAML::Node& key = kv.first;
+      if (!key.IsScalar()) {
+        Fail(key.Mark(), where + ": keys must be strings");
+      }
+      const std::string k = key.Scalar();
+      if (!allowed.empty() && allowed.count(k) == 0) {
+        Fail(key.Mark(),
+             where + ": unknown key \"" + k + "\" (want " + allowed_text + ")");
+      }
+      if (!seen.insert(k).second) {
+        Fail(key.Mark(), where + ": duplicate key \"" + k + "\"");
+      }
+      visit(k, key, kv.second);
+    }
+  }
+
+  std::string String(const YAML::Node& node, const std::string& where) {
+    if (node.IsNull()) return "";
+    if (!node.IsScalar()) {
+      Fail(node.Mark(),
+           where + ": found " + KindName(node) + ", want a string");
+    }
+    return node.Scalar();
+  }
+
+  bool Bool(const YAML::Node& node, const std::string& where) {
+    if (node.IsScalar()) {
+      // YAML 1.1 booleans, as Go's yaml.v2 reads them.
+      static const std::set<std::string> kTrue = {
+          "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+      static const std::set<std::string> kFalse = {
+          "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+      if (kTrue.count(node.Scalar()) > 0) return true;
+      if (kFalse.count(node.Scalar()) > 0) return false;
+      Fail(node.Mark(),
+           where + ": found \"" + node.Scalar() + "\", want true or false");
+    }
+    Fail(node.Mark(), where + ": found " + KindName(node) + ", want a boolean");
+  }
+
+  std::vector<std::string> StringList(const YAML::Node& node,
+                                      const std::string& where) {
+    std::vector<std::string> out;
+    if (node.IsNull()) return out;
+    if (!node.IsSequence()) {
+      Fail(node.Mark(),
+           where + ": found " + KindName(node) + ", want a list of strings");
+    }
+    for (const auto& item : node) {
+      out.push_back(String(item, where + "[]"));
+    }
+    return out;
+  }
+
+  void BasicAuthUsers(const YAML::Node& node, WebConfig* out) {
+    ForEachKey(node, "basic_auth_users", {}, "",
+               [&](const std::string& user, const YAML::Node& key,
+                   const YAML::Node& value) {
+                 const std::string where = "basic_auth_users." + user;
+                 if (user.empty()) Fail(key.Mark(), where + ": empty user");
+                 if (user.find(':') != std::string::npos) {
+                   // Basic authentication splits "user:password" at the
+                   // first colon (RFC 7617), so such a user could never log
+                   // in.
+                   Fail(key.Mark(), where + ": a user name cannot contain ':'");
+                 }
+                 const std::string hash = String(value, where);
+                 if (!IsBcryptHash(hash)) {
+                   Fail(value.IsNull() ? key.Mark() : value.Mark(),
+                        where +
+                            ": not a bcrypt hash (want $2a$, $2b$ or $2y$, "
+                            "a two-digit cost 04-31, '$', then 53 characters "
+                            "of salt and hash, as htpasswd -B makes)");
+                 }
+                 out->basic_auth_users[user] = hash;
+               });
+  }
+
+  void Tls(const YAML::Node& node, WebConfig* out) {
+    out->has_tls = true;
+    out->tls_location = Where(node.Mark());
+    TlsServerConfig& tls = out->tls;
+    static const std::set<std::string> kKeys = {
+        "cert_file",      "key_file",          "client_auth_type",
+        "client_ca_file", "min_version",       "max_version",
+        "cipher_suites",  "curve_preferences", "prefer_server_cipher_suites"};
+    ForEachKey(
+        node, "tls_server_config", kKeys,
+        "cert_file, key_file, client_auth_type, client_ca_file, min_version, "
+        "max_version, cipher_suites, curve_preferences or "
+        "prefer_server_cipher_suites",
+        [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+          const std::string where = "tls_server_config." + k;
+          if (k == "cert_file") tls.cert_file = String(v, where);
+          if (k == "key_file") tls.key_file = String(v, where);
+          if (k == "client_ca_file") tls.client_ca_file = String(v, where);
+          if (k == "client_auth_type") {
+            static const std::set<std::string> kTypes = {
+                "",
+                "NoClientCert",
+                "RequestClientCert",
+                "RequireAnyClientCert",
+                "VerifyClientCertIfGiven",
+                "RequireAndVerifyClientCert"};
+            tls.client_auth_type = String(v, where);
+            if (kTypes.count(tls.client_auth_type) == 0) {
+              Fail(v.Mark(),
+                   where + ": found \"" + tls.client_auth_type +
+                       "\", want NoClientCert, RequestClientCert, "
+                       "RequireAnyClientCert, VerifyClientCertIfGiven or "
+                       "RequireAndVerifyClientCert");
+            }
+          }
+          if (k == "min_version" || k == "max_version") {
+            static const std::set<std::string> kVersions = {
+                "", "TLS10", "TLS11", "TLS12", "TLS13"};
+            std::string version = String(v, where);
+            if (kVersions.count(version) == 0) {
+              Fail(v.Mark(), where + ": found \"" + version +
+                                 "\", want TLS10, TLS11, TLS12 or TLS13");
+            }
+            (k == "min_version" ? tls.min_version : tls.max_version) =
+                std::move(version);
+          }
+          if (k == "cipher_suites") tls.cipher_suites = StringList(v, where);
+          if (k == "curve_preferences") {
+            tls.curve_preferences = StringList(v, where);
+          }
+          if (k == "prefer_server_cipher_suites") {
+            tls.prefer_server_cipher_suites = Bool(v, where);
+          }
+        });
+    if (tls.cert_file.empty()) {
+      Fail(node.Mark(), "tls_server_config: missing cert_file");
+    }
+    if (tls.key_file.empty()) {
+      Fail(node.Mark(), "tls_server_config: missing key_file");
+    }
+  }
+
+  void Http(const YAML::Node& node, WebConfig* out) {
+    ForEachKey(
+        node, "http_server_config", {"headers", "http2"}, "headers or http2",
+        [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+          if (k == "http2") {
+            out->http.http2 = Bool(v, "http_server_config.http2");
+            return;
+          }
+          Headers(v, out);
+        });
+  }
+
+  void Headers(const YAML::Node& node, WebConfig* out) {
+    // exporter-toolkit's list: these headers only, some with fixed values.
+    static const std::map<std::string, std::vector<std::string>> kAllowed = {
+        {"Content-Security-Policy", {}},
+        {"Strict-Transport-Security", {}},
+        {"X-Content-Type-Options", {"nosniff"}},
+        {"X-Frame-Options", {"deny", "sameorigin"}},
+        {"X-XSS-Protection", {}},
+    };
+    ForEachKey(
+        node, "http_server_config.headers", {}, "",
+        [&](const std::string& k, const YAML::Node& key, const YAML::Node& v) {
+          const std::string where = "http_server_config.headers." + k;
+          const auto it = kAllowed.find(k);
+          if (it == kAllowed.end()) {
+            Fail(key.Mark(),
+                 where +
+                     ": this header cannot be configured (want "
+                     "Content-Security-Policy, Strict-Transport-Security, "
+                     "X-Content-Type-Options, X-Frame-Options or "
+                     "X-XSS-Protection)");
+          }
+          const std::string value = String(v, where);
+          for (char c : value) {
+            // A header value must not end the header line early.
+            if (c == '\r' || c == '\n' || c == '\0') {
+              Fail(v.Mark(), where + ": control character in the value");
+            }
+          }
+          if (!it->second.empty()) {
+            bool ok = false;
+            std::string want;
+            for (const auto& allowed : it->second) {
+              ok = ok || allowed == value;
+              want += (want.empty() ? "\"" : " or \"") + allowed + "\"";
+            }
+            if (!ok) {
+              Fail(v.Mark(), where + ": found \"" + value + "\", want " + want);
+            }
+          }
+          out->http.headers[k] = value;
+        });
+  }
+
+  void Document(const YAML::Node& root, WebConfig* out) {
+    ForEachKey(
+        root, "top level",
+        {"basic_auth_users", "tls_server_config", "http_server_config"},
+        "basic_auth_users, tls_server_config or http_server_config",
+        [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+          if (k == "basic_auth_users") BasicAuthUsers(v, out);
+          if (k == "tls_server_config") Tls(v, out);
+          if (k == "http_server_config") Http(v, out);
+        });
+  }
+
+  // "$2b$10$" + 22 characters of salt + 31 of hash, in bcrypt's base64
+  // alphabet. The cost is checked here so that a typo fails at start-up,
+  // not on the first scrape.
+  static bool IsBcryptHash(const std::string& h) {
+    if (h.size() != 60 || h[0] != '$' || h[1] != '2' || h[3] != '$' ||
+        h[6] != '$') {
+      return false;
+    }
+    if (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') return false;
+    if (h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9') return false;
+    const int cost = (h[4] - '0') * 10 + (h[5] - '0');
+    if (cost < 4 || cost > 31) return false;
+    for (std::size_t i = 7; i < h.size(); ++i) {
+      const char c = h[i];
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '/';
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace
+
+Status ParseWebConfig(const std::string& text, const std::string& name,
+                      WebConfig* out) {
+  Parser parser(name);
+  WebConfig config;
+  try {
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      return Status::InvalidArgument(parser.Where(docs[1].Mark()) +
+                                     ": want one YAML document, found " +
+                                     std::to_string(docs.size()));
+    }
+    if (!docs.empty()) parser.Document(docs[0], &config);
+  } catch (const ParseError& e) {
+    return e.status;
+  } catch (const YAML::Exception& e) {
+    // e.msg is yaml-cpp's reason without the position; e.what() repeats it.
+    return Status::InvalidArgument(parser.Where(e.mark) +
+                                   ": invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(name + ": " + e.what());
+  }
+  *out = std::move(config);
+  return Status::Ok();
+}
+
+Status CheckWebConfigSupported(const WebConfig& config,
+                               const std::string& name) {
+  if (config.has_tls) {
+    return Status::Unsupported(
+        (config.tls_location.empty() ? name : config.tls_location) +
+        ": tls_server_config is not supported: this build serves plain HTTP "
+        "only (the CivetWeb 1.15 of Debian 12 cannot use OpenSSL 3). "
+        "Terminate TLS in front of the exporter instead: a sidecar such as "
+        "kube-rbac-proxy, or a reverse proxy such as nginx, with the "
+        "exporter listening on 127.0.0.1 (--web.listen-address); "
+        "basic_auth_users keeps working behind either");
+  }
+  return Status::Ok();
+}
+
+Status LoadWebConfigFile(const std::string& path, WebConfig* out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("--web.config.file " + path +
+                                   ": is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return StatusFromErrno(errno, "--web.config.file " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return StatusFromErrno(errno, "--web.config.file " + path);
+  }
+  WebConfig config;
+  Status s = ParseWebConfig(text.str(), path, &config);
+  if (!s.ok()) return s;
+  s = CheckWebConfigSupported(config, path);
+  if (!s.ok()) return s;
+  *out = std::move(config);
+  return Status::Ok();
+}
+
+Status ValidateWebConfigFile(const std::string& path) {
+  WebConfig config;
+  return LoadWebConfigFile(path, &config);
+}
+
+}  // namespace nsexp
