@@ -64,6 +64,7 @@ nsexp::CollectorOptions ToCollectorOptions(const nsexp::FileConfig& file) {
   nsexp::CollectorOptions o;
   o.discovery.types = file.types;
   o.discovery.exclude_kernel_threads = file.exclude_kernel_threads;
+  o.discovery.bind_mounts = file.bind_mounts;
   o.metrics.per_namespace_series = file.per_namespace_series;
   o.metrics.exclude_types = file.exclude_types;
   for (const std::string& re : file.exclude_commands) {

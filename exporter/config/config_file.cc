@@ -152,7 +152,7 @@ void ParseLog(const YAML::Node& n, FileConfig* c) {
 void ParseCollection(const YAML::Node& n, FileConfig* c) {
   RequireMap(n, "collection");
   CheckKeys(n, "collection",
-            {"types", "min_interval", "exclude_kernel_threads"});
+            {"types", "min_interval", "exclude_kernel_threads", "bind_mounts"});
   if (n["types"]) {
     c->types = GetTypeSet(n["types"], "collection.types");
     bool any = false;
@@ -170,6 +170,9 @@ void ParseCollection(const YAML::Node& n, FileConfig* c) {
                v + "\"");
     }
     c->min_interval = *d;
+  }
+  if (n["bind_mounts"]) {
+    c->bind_mounts = GetBool(n["bind_mounts"], "collection.bind_mounts");
   }
   if (n["exclude_kernel_threads"]) {
     c->exclude_kernel_threads = GetBool(n["exclude_kernel_threads"],

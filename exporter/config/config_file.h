@@ -31,6 +31,9 @@ struct FileConfig {
   // Leave kernel threads out of process counts (costs one read of
   // /proc/PID/stat per process).
   bool exclude_kernel_threads = false;
+  // Also report namespaces held only by a bind mount (ip netns add), from
+  // the mountinfo of the exporter and of PID 1.
+  bool bind_mounts = true;
   // metrics:
   // Export one series per namespace; off leaves the aggregates only.
   bool per_namespace_series = true;

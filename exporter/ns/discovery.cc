@@ -149,6 +149,26 @@ void Discoverer::Resolve(const NsHandle& handle, EntryMap* entries,
   ResolveByIoctl(handle, id, entries, stats);
 }
 
+void Discoverer::AddBindMounts(EntryMap* entries, ScanStats* stats) {
+  for (const char* source : {"self", "1"}) {
+    std::vector<NsfsMount> mounts;
+    // PID 1's mountinfo may be out of reach (another PID namespace, or no
+    // CAP_SYS_PTRACE); the exporter's own mounts still count.
+    if (!procfs_->ReadNsfsMounts(source, &mounts).ok()) continue;
+    for (const NsfsMount& m : mounts) {
+      if (!options_.types[TypeIndex(m.link.type)]) continue;
+      Entry& e = (*entries)[Key{m.link.type, m.link.inode}];
+      e.info.type = m.link.type;
+      e.info.inode = m.link.inode;
+      if (e.resolved) continue;
+      NsHandle handle;
+      if (ops_->OpenMounted(*procfs_, source, m, &handle).ok()) {
+        Resolve(handle, entries, stats);
+      }
+    }
+  }
+}
+
 Status Discoverer::Discover(const DiscoveryOptions& options,
                             NamespaceGraph* out) {
   options_ = options;
@@ -254,6 +274,8 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
     if (vanished) ++stats.vanished;
     if (other) ++stats.other;
   }
+
+  if (options.bind_mounts) AddBindMounts(&entries, &stats);
 
   // Forget namespaces not seen by this walk: their inodes may be reused.
   for (auto it = cache_.begin(); it != cache_.end();) {

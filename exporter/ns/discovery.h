@@ -22,6 +22,11 @@ struct DiscoveryOptions {
   // Leave kernel threads out entirely (one extra read of /proc/PID/stat per
   // process, so off by default).
   bool exclude_kernel_threads = false;
+  // Also find namespaces held only by a bind mount of their nsfs file
+  // (`ip netns add`, container runtimes' /run/.../netns), from the
+  // mountinfo of the exporter itself and of PID 1 (the host's init when
+  // the exporter sees the host's PIDs).
+  bool bind_mounts = true;
 };
 
 // Runs discovery: one readlinkat per (process, type) relative to a PID
@@ -93,6 +98,7 @@ class Discoverer {
   std::optional<std::uint64_t> QueryId(const NsHandle& handle,
                                        ScanStats* stats);
   void RecordOther(const Status& s, ScanStats* stats);
+  void AddBindMounts(EntryMap* entries, ScanStats* stats);
 
   const ProcFs* procfs_;
   NamespaceOps* ops_;

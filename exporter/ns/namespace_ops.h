@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "base/status.h"
 #include "base/unique_fd.h"
@@ -34,6 +35,20 @@ class NamespaceOps {
   // by inode. Errors as ProcFs::OpenNamespace.
   [[nodiscard]] virtual Status Open(int pid_dir, const NamespaceLink& link,
                                     NsHandle* out) = 0;
+
+  // Opens a namespace held by a bind mount, as "pid" ("self" or a number)
+  // sees its mount point. The default answers kUnsupported, for fakes that
+  // have no mounts.
+  [[nodiscard]] virtual Status OpenMounted(const ProcFs& procfs,
+                                           const std::string& pid,
+                                           const NsfsMount& mount,
+                                           NsHandle* out) {
+    (void)procfs;
+    (void)pid;
+    (void)mount;
+    (void)out;
+    return Status::Unsupported("no bind-mounted namespaces");
+  }
 
   // NS_GET_PARENT, for pid and user namespaces. kPermissionDenied means the
   // top of the visible hierarchy (the initial namespace, or a parent outside

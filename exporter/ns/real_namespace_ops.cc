@@ -42,6 +42,19 @@ class RealNamespaceOps final : public NamespaceOps {
     return Describe(out->fd.get(), link.type, out);
   }
 
+  Status OpenMounted(const ProcFs& procfs, const std::string& pid,
+                     const NsfsMount& mount, NsHandle* out) override {
+    Status s = procfs.OpenMountedNamespace(pid, mount.mount_point, &out->fd);
+    if (!s.ok()) return s;
+    s = Describe(out->fd.get(), mount.link.type, out);
+    if (!s.ok()) return s;
+    // The mount may have been replaced between mountinfo and open.
+    if (out->inode != mount.link.inode) {
+      return Status::NotFound("mount " + mount.mount_point + " changed");
+    }
+    return Status::Ok();
+  }
+
   Status Parent(const NsHandle& ns, NsHandle* out) override {
     return IoctlHandle(ns, NS_GET_PARENT, ns.type, "ioctl NS_GET_PARENT", out);
   }

@@ -144,6 +144,59 @@ std::optional<unsigned long> ParseStatFlags(std::string_view stat_text) {
   return std::nullopt;
 }
 
+namespace {
+
+// Undoes mountinfo's octal escapes (\040 space, \011 tab, \012 newline,
+// \134 backslash).
+std::string UnescapeMountField(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 3 < in.size() && in[i + 1] >= '0' &&
+        in[i + 1] <= '3' && in[i + 2] >= '0' && in[i + 2] <= '7' &&
+        in[i + 3] >= '0' && in[i + 3] <= '7') {
+      out.push_back(static_cast<char>(
+          (in[i + 1] - '0') * 64 + (in[i + 2] - '0') * 8 + (in[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<NsfsMount> ParseNsfsMounts(std::string_view mountinfo) {
+  std::vector<NsfsMount> out;
+  while (!mountinfo.empty()) {
+    const std::size_t nl = mountinfo.find('\n');
+    std::string_view line = mountinfo.substr(0, nl);
+    mountinfo = nl == std::string_view::npos ? std::string_view()
+                                             : mountinfo.substr(nl + 1);
+    // Optional fields end at " - ", then: fstype, source, super options.
+    const std::size_t sep = line.find(" - ");
+    if (sep == std::string_view::npos) continue;
+    std::string_view tail = line.substr(sep + 3);
+    if (tail.substr(0, 5) != "nsfs ") continue;
+    // Fields: 1 id, 2 parent, 3 major:minor, 4 root, 5 mount point.
+    std::string_view head = line.substr(0, sep);
+    std::string_view fields[5];
+    std::size_t n = 0;
+    while (n < 5 && !head.empty()) {
+      const std::size_t sp = head.find(' ');
+      fields[n++] = head.substr(0, sp);
+      head = sp == std::string_view::npos ? std::string_view()
+                                          : head.substr(sp + 1);
+    }
+    if (n < 5) continue;
+    const auto link = ParseNamespaceLink(fields[3]);
+    if (!link || fields[4].empty()) continue;
+    out.push_back(NsfsMount{*link, UnescapeMountField(fields[4])});
+  }
+  return out;
+}
+
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text) {
   text = Trim(text);
   // One optional '-', then digits. Parsing the sign together with the digits
@@ -291,6 +344,29 @@ Status ProcFs::ReadNamespaceLimit(NamespaceType type, std::int64_t* out) const {
   const auto v = ParseSysctlInteger(text);
   if (!v) return Status::InvalidArgument("malformed " + path);
   *out = *v;
+  return Status::Ok();
+}
+
+Status ProcFs::ReadNsfsMounts(const std::string& pid,
+                              std::vector<NsfsMount>* out) const {
+  std::string text;
+  const std::string path = pid + "/mountinfo";
+  Status s =
+      ReadSmallFileAt(root_fd_.get(), path.c_str(), 16 * 1024 * 1024, &text);
+  if (!s.ok()) return s;
+  *out = ParseNsfsMounts(text);
+  return Status::Ok();
+}
+
+Status ProcFs::OpenMountedNamespace(const std::string& pid,
+                                    const std::string& mount_point,
+                                    UniqueFd* out) const {
+  if (mount_point.empty() || mount_point[0] != '/') {
+    return Status::InvalidArgument("mount point is not absolute");
+  }
+  const std::string path = pid + "/root" + mount_point;
+  out->Reset(::openat(root_fd_.get(), path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!out->valid()) return StatusFromErrno(errno, "open " + path);
   return Status::Ok();
 }
 

@@ -49,6 +49,18 @@ std::optional<unsigned long> ParseStatFlags(std::string_view stat_text);
 // PF_KTHREAD in /proc/PID/stat flags (include/linux/sched.h).
 inline constexpr unsigned long kPfKthread = 0x00200000;
 
+// A namespace held by a bind mount of its nsfs file (`ip netns add NAME`
+// makes /run/netns/NAME), from /proc/PID/mountinfo.
+struct NsfsMount {
+  NamespaceLink link;
+  std::string mount_point;  // unescaped (mountinfo escapes space as \040)
+};
+
+// Parses mountinfo text (proc(5)) and returns its nsfs mounts, whose root
+// field names the namespace ("net:[4026532562]"). Malformed lines are
+// skipped. Pure.
+std::vector<NsfsMount> ParseNsfsMounts(std::string_view mountinfo);
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -104,6 +116,17 @@ class ProcFs {
   // Reads sys/user/max_<type>_namespaces; kNotFound on kernels without it.
   [[nodiscard]] Status ReadNamespaceLimit(NamespaceType type,
                                           std::int64_t* out) const;
+
+  // Reads "<pid>/mountinfo" ("self" or a number) and returns its nsfs
+  // mounts. kNotFound / kPermissionDenied as for any /proc/PID access.
+  [[nodiscard]] Status ReadNsfsMounts(const std::string& pid,
+                                      std::vector<NsfsMount>* out) const;
+
+  // Opens a bind-mounted namespace file read-only through "<pid>/root",
+  // so that the mount point is resolved in that process's mount namespace.
+  [[nodiscard]] Status OpenMountedNamespace(const std::string& pid,
+                                            const std::string& mount_point,
+                                            UniqueFd* out) const;
 
   // Reads a small file relative to the root ("self/stat"), up to 64 KiB.
   [[nodiscard]] Status ReadFile(const std::string& relative,
