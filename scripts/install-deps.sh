@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcli11-dev
-  libcap-dev libcrypt-dev
+  libcap-dev libcrypt-dev libssl-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -147,7 +147,6 @@ class Parser {
 
   void Tls(const YAML::Node& node, WebConfig* out) {
     out->has_tls = true;
-    out->tls_location = Where(node.Mark());
     TlsServerConfig& tls = out->tls;
     static const std::set<std::string> kKeys = {
         "cert_file",      "key_file",          "client_auth_type",
@@ -268,9 +267,12 @@ class Parser {
         root, "top level",
         {"basic_auth_users", "tls_server_config", "http_server_config"},
         "basic_auth_users, tls_server_config or http_server_config",
-        [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
+        [&](const std::string& k, const YAML::Node& key, const YAML::Node& v) {
           if (k == "basic_auth_users") BasicAuthUsers(v, out);
-          if (k == "tls_server_config") Tls(v, out);
+          if (k == "tls_server_config") {
+            out->tls_location = Where(key.Mark());
+            Tls(v, out);
+          }
           if (k == "http_server_config") Http(v, out);
         });
   }

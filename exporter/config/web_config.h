@@ -60,8 +60,9 @@ struct WebConfig {
                                              const std::string& name);
 
 // Reads and parses the file at "path", then CheckWebConfigSupported().
-// kNotFound / kPermissionDenied / kIoError when the file cannot be read;
-// the errors of ParseWebConfig and CheckWebConfigSupported otherwise.
+// kNotFound / kPermissionDenied / kIoError when the file cannot be read,
+// kInvalidArgument for a directory; the errors of ParseWebConfig and
+// CheckWebConfigSupported otherwise.
 [[nodiscard]] Status LoadWebConfigFile(const std::string& path, WebConfig* out);
 
 // LoadWebConfigFile() for --config.check: Ok when the exporter would start

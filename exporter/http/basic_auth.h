@@ -65,8 +65,9 @@ class BasicAuth {
   mutable std::size_t next_slot_ = 0;  // guarded by mu_
 };
 
-// "dXNlcjpwdw==" -> "user:pw". nullopt-like false on malformed input.
-// Pure; exposed for tests.
+// Standard base64 (RFC 4648, padded): "dXNlcjpwdw==" -> "user:pw". False
+// on a length that is not a multiple of 4, a misplaced '=' or a character
+// outside the alphabet. Pure; exposed for tests.
 bool DecodeBase64(std::string_view in, std::string* out);
 
 }  // namespace nsexp

@@ -174,8 +174,7 @@ class WebServer::Router : public CivetHandler {
     if (auth_->Check(header != nullptr ? header : "")) return true;
     Reply(conn, 401, "Unauthorized", "text/plain; charset=utf-8",
           "Unauthorized\n",
-          "WWW-Authenticate: Basic realm=\"linux_namespace_exporter\", "
-          "charset=\"UTF-8\"\r\n");
+          "WWW-Authenticate: Basic realm=\"linux_namespace_exporter\"\r\n");
     return false;
   }
 

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Web security of the built exporter, over real HTTP on 127.0.0.1.
+
+Run: security_test.py BINARY SOURCE_DIR [unittest names, e.g. AuthTest]
+Python 3 standard library only. Each test starts its own exporter on a free
+port (port 0, read back from the "listening" log line) and stops it.
+"""
+
+import base64
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+BINARY = None
+SOURCE_DIR = None
+
+# Password "correct horse", bcrypt cost 10: the hash of the shipped example.
+GOOD_USER = "prometheus"
+GOOD_PASSWORD = "correct horse"
+GOOD_HASH = "$2b$10$eMI1RJmbSRWaa1clubdNmulBwqjD8yNf3Hvi/Ushqv9aFbreNROz6"
+# Password "s3cret", cost 10.
+OTHER_HASH = "$2b$10$ptEN3jcIO5QzYDY9KHw6GOL9RV.6auP08L3Df.jqfa0k7fTo3WN6S"
+
+AUTH_CONFIG = (f"basic_auth_users:\n  {GOOD_USER}: '{GOOD_HASH}'\n"
+               f"  other: '{OTHER_HASH}'\n")
+
+
+class Exporter:
+    """The binary on 127.0.0.1:<free port>; a context manager."""
+
+    def __init__(self, *args):
+        self.args = [BINARY, "--web.listen-address=127.0.0.1:0", *args]
+        self.proc = None
+        self.port = None
+        self.log = []
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            if "msg=listening" in line:
+                for field in line.split():
+                    if field.startswith("ports="):
+                        self.port = int(field.split("=", 1)[1].split(",")[0])
+                break
+        if self.port is None:
+            self.__exit__(None, None, None)
+            raise RuntimeError("exporter did not start: " + "".join(self.log))
+        # Keep draining stderr so that the exporter never blocks on it.
+        threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stderr.close()
+        return False
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path, user=None, password=None, timeout=10):
+        """(status, headers, body) of a GET; never raises on HTTP errors."""
+        req = urllib.request.Request(self.url(path))
+        if user is not None:
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            req.add_header("Authorization", "Basic " + token)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+
+class TempDirTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="nsexp-security-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+
+class AuthTest(TempDirTest):
+    def test_status_codes_and_challenge(self):
+        web = self.write("web.yml", AUTH_CONFIG)
+        with Exporter(f"--web.config.file={web}") as e:
+            for path in ("/metrics", "/", "/tree", "/-/ready", "/nope"):
+                status, headers, _ = e.get(path)
+                self.assertEqual(status, 401, path)
+                self.assertEqual(
+                    headers.get("WWW-Authenticate"),
+                    'Basic realm="linux_namespace_exporter"')
+            for user, password in ((GOOD_USER, "wrong"), ("nobody", "x"),
+                                   (GOOD_USER, ""), ("other", GOOD_PASSWORD)):
+                status, headers, _ = e.get("/metrics", user, password)
+                self.assertEqual(status, 401, (user, password))
+                self.assertIn("WWW-Authenticate", headers)
+            status, _, body = e.get("/metrics", GOOD_USER, GOOD_PASSWORD)
+            self.assertEqual(status, 200)
+            self.assertIn(b"linux_namespace_exporter_build_info", body)
+            self.assertEqual(e.get("/metrics", "other", "s3cret")[0], 200)
+            self.assertEqual(e.get("/", GOOD_USER, GOOD_PASSWORD)[0], 200)
+            self.assertEqual(e.get("/nope", GOOD_USER, GOOD_PASSWORD)[0], 404)
+
+    def test_healthy_needs_no_credentials(self):
+        web = self.write("web.yml", AUTH_CONFIG)
+        with Exporter(f"--web.config.file={web}") as e:
+            status, _, body = e.get("/-/healthy")
+            self.assertEqual((status, body), (200, b"OK\n"))
+
+    def test_no_web_config_means_open(self):
+        with Exporter() as e:
+            self.assertEqual(e.get("/metrics")[0], 200)
+
+    def test_configured_headers_are_sent(self):
+        web = self.write("web.yml", AUTH_CONFIG + (
+            "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"))
+        with Exporter(f"--web.config.file={web}") as e:
+            for creds in ((), (GOOD_USER, GOOD_PASSWORD)):
+                _, headers, _ = e.get("/", *creds)
+                self.assertEqual(headers.get("X-Frame-Options"), "deny")
+
+
+def timed_get(e, path, user, password):
+    start = time.perf_counter()
+    status = e.get(path, user, password)[0]
+    return status, time.perf_counter() - start
+
+
+class TimingTest(TempDirTest):
+    """Statistical, with generous bounds: medians, not single samples."""
+
+    def test_unknown_user_costs_as_much_as_wrong_password(self):
+        web = self.write("web.yml", AUTH_CONFIG)
+        with Exporter(f"--web.config.file={web}") as e:
+            self.assertEqual(e.get("/-/ready", GOOD_USER, GOOD_PASSWORD)[0],
+                             200)
+            wrong, unknown, cached = [], [], []
+            for _ in range(9):  # interleaved, so that load hits both alike
+                status, t = timed_get(e, "/-/ready", GOOD_USER, "wrong")
+                self.assertEqual(status, 401)
+                wrong.append(t)
+                status, t = timed_get(e, "/-/ready", "nobody", "wrong")
+                self.assertEqual(status, 401)
+                unknown.append(t)
+            for _ in range(20):
+                status, t = timed_get(e, "/-/ready", GOOD_USER, GOOD_PASSWORD)
+                self.assertEqual(status, 200)
+                cached.append(t)
+            mw, mu, mc = (statistics.median(x)
+                          for x in (wrong, unknown, cached))
+            print(f"median wrong password {mw * 1000:.1f} ms, unknown user "
+                  f"{mu * 1000:.1f} ms, cached good {mc * 1000:.2f} ms")
+            self.assertLess(max(mw, mu) / min(mw, mu), 3.0)
+            self.assertGreater(min(mw, mu), 5 * mc)
+
+    def test_good_credentials_are_cached(self):
+        web = self.write("web.yml", AUTH_CONFIG)
+        with Exporter(f"--web.config.file={web}") as e:
+            status, first = timed_get(e, "/-/ready", GOOD_USER, GOOD_PASSWORD)
+            self.assertEqual(status, 200)
+            later = []
+            for _ in range(20):
+                status, t = timed_get(e, "/-/ready", GOOD_USER, GOOD_PASSWORD)
+                self.assertEqual(status, 200)
+                later.append(t)
+            wrong = []
+            for _ in range(5):
+                status, t = timed_get(e, "/-/ready", GOOD_USER, "wrong")
+                self.assertEqual(status, 401)
+                wrong.append(t)
+            one_bcrypt = statistics.median(wrong)
+            median = statistics.median(later)
+            print(f"first good {first * 1000:.1f} ms, then median "
+                  f"{median * 1000:.2f} ms; one bcrypt {one_bcrypt * 1000:.1f}"
+                  " ms")
+            self.assertLess(median, one_bcrypt / 5)
+
+
+class ConfigTest(TempDirTest):
+    def run_binary(self, *args):
+        return subprocess.run([BINARY, *args], capture_output=True, text=True,
+                              timeout=30)
+
+    def test_malformed_files_fail_with_position(self):
+        cases = {
+            "bad_yaml": ("basic_auth_users: {a: b\n", ":2:1: invalid YAML"),
+            "unknown_key": ("basic_auth_users: {}\nbasic_auth: {}\n",
+                            ':2:1: top level: unknown key "basic_auth"'),
+            "wrong_type": ("basic_auth_users: [prometheus]\n",
+                           ":1:19: basic_auth_users: found a list, want a "
+                           "mapping"),
+            "bad_hash": ("basic_auth_users:\n  prometheus: secret\n",
+                         ":2:15: basic_auth_users.prometheus: not a bcrypt "
+                         "hash"),
+            "bad_header": ("http_server_config:\n  headers:\n    Server: x\n",
+                           ":3:5: http_server_config.headers.Server: this "
+                           "header cannot be configured"),
+        }
+        for name, (text, want) in cases.items():
+            path = self.write(name + ".yml", text)
+            for extra in ([], ["--config.check"]):
+                r = self.run_binary(f"--web.config.file={path}",
+                                    "--web.listen-address=127.0.0.1:0", *extra)
+                self.assertEqual(r.returncode, 1, (name, extra, r.stderr))
+                self.assertIn(path + want, r.stderr, name)
+                self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+
+    def test_config_check(self):
+        good = os.path.join(SOURCE_DIR, "config", "examples",
+                            "web-config.yml")
+        r = self.run_binary("--config.check", f"--web.config.file={good}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bad = self.write("bad.yml", "basic_auth_users: 1\n")
+        r = self.run_binary("--config.check", f"--web.config.file={bad}")
+        self.assertEqual(r.returncode, 1)
+        missing = os.path.join(self.dir, "missing.yml")
+        r = self.run_binary("--config.check", f"--web.config.file={missing}")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("missing.yml", r.stderr)
+
+
+def promtool():
+    return shutil.which("promtool")
+
+
+class PromtoolTest(unittest.TestCase):
+    @unittest.skipUnless(promtool(), "promtool not installed")
+    def test_examples_pass_promtool(self):
+        examples = os.path.join(SOURCE_DIR, "config", "examples")
+        files = sorted(f for f in os.listdir(examples)
+                       if f.startswith("web-config") and f.endswith(".yml"))
+        self.assertIn("web-config.yml", files)
+        for name in files:
+            path = os.path.join(examples, name)
+            r = subprocess.run([promtool(), "check", "web-config", path],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, (name, r.stdout, r.stderr))
+            r = subprocess.run([BINARY, "--config.check",
+                                f"--web.config.file={path}"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, (name, r.stderr))
+
+
+class TlsTest(TempDirTest):
+    """tls_server_config is refused at start-up, naming the alternatives."""
+
+    def tls_config(self):
+        cert = os.path.join(self.dir, "server.crt")
+        key = os.path.join(self.dir, "server.key")
+        if shutil.which("openssl"):
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                 "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                 "/CN=127.0.0.1"], check=True, capture_output=True)
+        return self.write("web-tls.yml", (
+            f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n"
+            "  min_version: TLS12\n"
+            f"basic_auth_users:\n  {GOOD_USER}: '{GOOD_HASH}'\n"))
+
+    def test_tls_refused_clearly(self):
+        path = self.tls_config()
+        if promtool() and shutil.which("openssl"):
+            # A file other exporters would accept...
+            r = subprocess.run([promtool(), "check", "web-config", path],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # ...is refused at start-up and by --config.check, never served as
+        # plain HTTP by surprise.
+        for extra in ([], ["--config.check"]):
+            r = subprocess.run(
+                [BINARY, "--web.listen-address=127.0.0.1:0",
+                 f"--web.config.file={path}", *extra],
+                capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(path + ":1:1: tls_server_config is not supported",
+                          r.stderr)
+            self.assertIn("kube-rbac-proxy", r.stderr)
+            self.assertIn("nginx", r.stderr)
+
+
+class SlowClient(threading.Thread):
+    """Opens a connection and sends a request one byte a second."""
+
+    def __init__(self, port, stop):
+        super().__init__(daemon=True)
+        self.port, self.stop = port, stop
+        self.connected = threading.Event()
+        self.closed_after = None  # seconds until the server cut us off
+
+    def run(self):
+        request = (b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   b"X-Slow: " + b"a" * 4096)
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            self.connected.set()
+            start = time.monotonic()
+            for byte in request:
+                if self.stop.is_set():
+                    return
+                try:
+                    s.send(bytes([byte]))
+                except OSError:
+                    self.closed_after = time.monotonic() - start
+                    return
+                self.stop.wait(1.0)
+
+
+class SlowClientTest(unittest.TestCase):
+    # Mirrors the defaults of WebOptions in exporter/http/web_server.h.
+    WORKERS = 32
+    REQUEST_TIMEOUT = 5.0
+
+    def scrape_while_slow(self, clients, seconds):
+        with Exporter() as e:
+            stop = threading.Event()
+            slow = [SlowClient(e.port, stop) for _ in range(clients)]
+            for c in slow:
+                c.start()
+            for c in slow:
+                self.assertTrue(c.connected.wait(10))
+            time.sleep(0.5)
+            latencies, failures = [], []
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                start = time.monotonic()
+                try:
+                    status = e.get("/metrics", timeout=15)[0]
+                    if status != 200:
+                        failures.append(status)
+                except OSError as err:
+                    failures.append(str(err))
+                latencies.append(time.monotonic() - start)
+                time.sleep(0.25)
+            stop.set()
+            for c in slow:
+                c.join(5)
+            cut = [c.closed_after for c in slow if c.closed_after is not None]
+            return latencies, failures, cut
+
+    def test_slow_clients_within_budget_do_not_delay_scrapes(self):
+        clients = self.WORKERS - 8
+        latencies, failures, cut = self.scrape_while_slow(clients, 9)
+        print(f"{clients} slow clients: {len(latencies)} scrapes, max "
+              f"{max(latencies):.3f} s; {len(cut)} slow clients cut off, "
+              f"after {min(cut, default=0):.1f}-{max(cut, default=0):.1f} s")
+        self.assertEqual(failures, [])
+        self.assertLess(max(latencies), 2.0)
+        # Each slow client is cut off once request_timeout_ms has passed
+        # (the send after the close notices it, up to a second later).
+        self.assertEqual(len(cut), clients)
+        self.assertLess(max(cut), self.REQUEST_TIMEOUT + 3)
+
+    def test_slow_clients_beyond_budget_only_delay_scrapes(self):
+        clients = self.WORKERS + 16
+        latencies, failures, _ = self.scrape_while_slow(clients, 12)
+        print(f"{clients} slow clients: {len(latencies)} scrapes, max "
+              f"{max(latencies):.3f} s")
+        self.assertEqual(failures, [])
+        # Queued behind at most one round of slow clients.
+        self.assertLess(max(latencies), self.REQUEST_TIMEOUT + 3)
+
+    def test_oversized_request_is_refused(self):
+        with Exporter() as e:
+            with socket.create_connection(("127.0.0.1", e.port)) as s:
+                s.settimeout(10)
+                try:
+                    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                              b"a" * 65536 + b"\r\n\r\n")
+                except OSError:
+                    pass  # the server may close before reading it all
+                reply = s.recv(64)
+            self.assertTrue(reply == b"" or reply.startswith(b"HTTP/1.") and
+                            reply.split()[1].startswith(b"4"), reply)
+            self.assertEqual(e.get("/-/healthy")[0], 200)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    BINARY = os.path.abspath(sys.argv[1])
+    SOURCE_DIR = os.path.abspath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])
