@@ -300,8 +300,7 @@ int main(int argc, char** argv) {
   while (fgets(line, sizeof line, stdin) != NULL) {
     if (strncmp(line, "quit", 4) == 0) break;
     long target = strtol(line, NULL, 10);
-    if (target <= 0) continue;
-    Grow(target, set_size, ready_r, &totals);
+    if (target > 0) Grow(target, set_size, ready_r, &totals);
     printf("ready %ld %ld %ld\n", totals.processes, totals.sets,
            totals.failed);
     fflush(stdout);

@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -89,6 +90,38 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def cpu_busy_seconds():
+    """CPU seconds all CPUs spent busy since boot (/proc/stat: all but idle
+    and iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    # guest time is already counted in user and nice
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds():
+    """CPU seconds of this driver and of its children it waited for."""
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def wait_for_quiet(timeout, threshold=0.25):
+    """Waits until the machine's CPUs are busy less than `threshold` cores
+    for three seconds in a row; returns the last one-second figure."""
+    deadline = time.time() + timeout
+    calm = 0
+    busy = float("nan")
+    while True:
+        b0 = cpu_busy_seconds()
+        time.sleep(1)
+        busy = cpu_busy_seconds() - b0
+        calm = calm + 1 if busy < threshold else 0
+        if calm >= 3 or time.time() > deadline:
+            return busy
+
+
 def proc_status_kib(pid, key):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -107,9 +140,35 @@ class Limits:
     """Raises the kernel and rlimit limits a root process may raise, and
     restores the sysctls on exit."""
 
+    # Original values of raised sysctls, kept on disk until restored, so a
+    # run killed with SIGKILL is undone by the next one.
+    STATE = "/run/nsbench.sysctl.json"
+
     def __init__(self):
         self.saved = {}
         self.notes = []
+        self._restore_stale()
+
+    def _restore_stale(self):
+        try:
+            with open(self.STATE) as f:
+                stale = json.load(f)
+        except (OSError, ValueError):
+            return
+        for path, value in stale.items():
+            try:
+                write_sysctl(path, value)
+                log(f"restored {path} = {value}, left raised by an interrupted run")
+            except OSError:
+                pass
+        os.unlink(self.STATE)
+
+    def _save_state(self):
+        try:
+            with open(self.STATE, "w") as f:
+                json.dump(self.saved, f)
+        except OSError:
+            pass
 
     def raise_to(self, path, value):
         try:
@@ -120,8 +179,9 @@ class Limits:
         if cur >= value:
             return
         try:
-            write_sysctl(path, value)
             self.saved[path] = cur
+            self._save_state()
+            write_sysctl(path, value)
             self.notes.append(f"{path}: raised {cur} -> {value} (restored after)")
         except OSError as e:
             self.notes.append(f"{path}: could not raise {cur} -> {value} ({e.strerror})")
@@ -164,13 +224,17 @@ class Limits:
             except OSError:
                 pass
         self.saved.clear()
+        try:
+            os.unlink(self.STATE)
+        except OSError:
+            pass
 
 
 # ------------------------------------------------------------ population ---
 
 
 class Population:
-    """The populate helper: grows a process group of namespaced sleepers and
+    """The populate program: grows a process group of namespaced sleepers and
     kills all of it on close()."""
 
     def __init__(self, binary, set_size, workdir):
@@ -182,6 +246,20 @@ class Population:
         self.created = 0
         self.sets = 0
 
+    @staticmethod
+    def _remove_stale_cgroups(root):
+        """Removes empty cgroups left by runs that were killed."""
+        for name in os.listdir(root):
+            if not name.startswith("nsbench."):
+                continue
+            pid = name.split(".", 1)[1]
+            if pid.isdigit() and os.path.exists(f"/proc/{pid}"):
+                continue  # a run in progress
+            try:
+                os.rmdir(os.path.join(root, name))
+            except OSError:
+                pass
+
     def _make_cgroup(self):
         # A cgroup v2 directory lets cgroup.kill reach every member whatever
         # its namespaces; optional (process group and pid-namespace inits
@@ -191,6 +269,7 @@ class Population:
                 with open("/proc/mounts") as f:
                     if not any(l.split()[1] == root and l.split()[2] == "cgroup2" for l in f):
                         continue
+                self._remove_stale_cgroups(root)
                 path = os.path.join(root, f"nsbench.{os.getpid()}")
                 os.mkdir(path)
                 if not os.path.exists(os.path.join(path, "cgroup.kill")):
@@ -222,6 +301,9 @@ class Population:
         sets, failed)."""
         self.proc.stdin.write(f"{total}\n")
         self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], 900)
+        if not ready:
+            raise RuntimeError("populate did not answer within 900 s")
         line = self.proc.stdout.readline()
         m = re.match(r"ready (\d+) (\d+) (\d+)", line or "")
         if not m:
@@ -438,6 +520,10 @@ def measure_size(args, work, size, population, limits_cap, results):
             args.node_exporter, "--collector.disable-defaults", "--collector.processes",
             f"--web.listen-address=127.0.0.1:{port}"], port)
     row["load_before"] = open("/proc/loadavg").read().split()[0]
+    quiet = wait_for_quiet(args.quiet_wait)
+    if quiet >= 0.25:
+        log(f"warning: the machine is busy ({quiet:.2f} CPUs used by others) after "
+            f"waiting {args.quiet_wait:.0f} s; measuring anyway")
 
     body_path = os.path.join(work, "body.txt")
     try:
@@ -466,6 +552,7 @@ def measure_size(args, work, size, population, limits_cap, results):
         for server in (exporter, node):
             if server:
                 cpu0[server.name] = proc_cpu_seconds(server.proc.pid)
+        busy0, own0, t_start = cpu_busy_seconds(), own_cpu_seconds(), time.perf_counter()
         errors = []
         for rep in range(args.reps):
             # Round-robin, starting one tool later each round, so drift and
@@ -501,10 +588,20 @@ def measure_size(args, work, size, population, limits_cap, results):
                         errors.append(f"lsns exit {r.returncode}: {r.stderr.strip()[:200]}")
                     extra["namespaces"].append(max(0, len(r.stdout.splitlines()) - 1))
                     samples["lsns"].append(wall)
+        busy = cpu_busy_seconds() - busy0
+        ours = own_cpu_seconds() - own0
+        elapsed = time.perf_counter() - t_start
         for server in (exporter, node):
             if server:
                 cpu = proc_cpu_seconds(server.proc.pid) - cpu0[server.name]
+                ours += cpu
                 row[f"{server.name}_cpu_per_scrape"] = cpu / args.reps
+        # CPU used by anything but the measured tools while they ran, in
+        # cores: the noise floor of this size's figures.
+        row["foreign_cpus"] = max(0.0, (busy - ours) / elapsed) if elapsed > 0 else 0.0
+        if row["foreign_cpus"] > 0.25:
+            log(f"warning: other processes used {row['foreign_cpus']:.2f} CPUs on average "
+                f"during the measurement: the figures at this size are disturbed")
         if exporter:
             row["exporter_vmhwm_kib"] = proc_status_kib(exporter.proc.pid, "VmHWM")
             row["exporter_vmrss_kib"] = proc_status_kib(exporter.proc.pid, "VmRSS")
@@ -623,6 +720,11 @@ def checks(results, args):
         else:
             lines.append(f"{'PASS' if ok else 'FAIL'}  {text}")
 
+    noisy = [f"{r['processes']}: {r['foreign_cpus']:.2f}" for r in results
+             if r.get("foreign_cpus", 0) > 0.25]
+    if noisy:
+        lines.append("NOTE  other processes used CPUs during the timing (processes: CPUs): "
+                     + ", ".join(noisy) + "; those figures are disturbed")
     if not have_exporter:
         line(None, "exporter binary not built: scrape targets not checked")
     else:
@@ -814,14 +916,19 @@ def write_report(results, check_lines, args, meta, md_path, png_path):
         w("")
     w("## Population")
     w("")
-    w("| target | processes made | sets | seconds to make | load average before / after |")
-    w("| ---: | ---: | ---: | ---: | --- |")
+    w("| target | processes made | sets | seconds to make | load average before / after | "
+      "other CPU use during the timed rounds (CPUs) |")
+    w("| ---: | ---: | ---: | ---: | --- | ---: |")
     for r in results:
+        fc = r.get("foreign_cpus")
         w(f"| {r['target']} | {r['populated']} | {r['sets']} | {r['populate_seconds']:.1f} | "
-          f"{r.get('load_before', '?')} / {r.get('load_after', '?')} |")
+          f"{r.get('load_before', '?')} / {r.get('load_after', '?')} | "
+          f"{'n/a' if fc is None else f'{fc:.2f}'} |")
     w("")
-    w("A load average well above the tools' own use means something else ran on the")
-    w("machine during the measurement: rerun on a quiet machine before trusting ratios.")
+    w("\"Other CPU use\" is the machine's busy time (/proc/stat) minus the CPU time of")
+    w("the measured tools and the driver, per second of the timed rounds. Above about")
+    w("0.25 something else competed for the CPUs: rerun on a quiet machine before")
+    w("trusting the ratios at that size.")
     w("")
     w(f"Whole run: {meta.get('wall_seconds', 0):.0f} s.")
     w("")
@@ -925,6 +1032,8 @@ def main():
                    help="seconds added to 2 x single scrape for the concurrent limit")
     p.add_argument("--lsns-budget", type=float, default=90.0,
                    help="seconds of lsns runs per size; fewer rounds of lsns beyond it")
+    p.add_argument("--quiet-wait", type=float, default=120.0,
+                   help="seconds to wait for an idle machine before each size")
     p.add_argument("--settle", type=float, default=3.0,
                    help="seconds to wait after growing the population")
     p.add_argument("--out", default=os.path.join(REPO, "docs", "performance.md"))

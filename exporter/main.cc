@@ -233,7 +233,11 @@ int main(int argc, char** argv) {
     nsexp::Log(nsexp::LogLevel::kInfo, "configuration reloaded",
                {{"config_file", cfg.config_file}});
   }
-  // Stops accepting, then waits for the requests in flight to finish.
+  // Refuses new requests, lets the ones in flight finish, then stops.
+  if (!server->Shutdown(std::chrono::seconds(4))) {
+    nsexp::Log(nsexp::LogLevel::kWarn,
+               "requests still in flight after 4s were cut off");
+  }
   server.reset();
   nsexp::Log(nsexp::LogLevel::kInfo, "stopped");
   return 0;

@@ -58,7 +58,10 @@ Status RestrictPrivileges(PrivilegeReport* report) {
   cap_flag_value_t setpcap = CAP_CLEAR;
   cap_get_flag(current.get(), CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
   if (setpcap == CAP_SET) {
-    for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c) {
+    // cap_max_bits() asks the running kernel, which may know more
+    // capabilities than the headers this was built with.
+    const cap_value_t last = static_cast<cap_value_t>(cap_max_bits()) - 1;
+    for (cap_value_t c = 0; c <= last; ++c) {
       if (IsNeeded(c)) continue;
       if (cap_drop_bound(c) != 0 && errno != EINVAL) {
         return StatusFromErrno(errno, "cap_drop_bound " + CapName(c));

@@ -63,6 +63,7 @@ void NamespaceCollector::UpdateOptions(const CollectorOptions& options) {
   options_ = options;
   options_.version = version;
   options_.revision = revision;
+  ++options_generation_;
   have_result_ = false;  // the next scrape collects with the new options
 }
 
@@ -196,6 +197,7 @@ std::vector<MetricFamily> NamespaceCollector::Collect() const {
       } else {
         in_flight_ = true;
         const CollectorOptions options = options_;
+        const std::uint64_t options_generation = options_generation_;
         lock.unlock();
         std::vector<MetricFamily> fresh;
         try {
@@ -206,7 +208,7 @@ std::vector<MetricFamily> NamespaceCollector::Collect() const {
         lock.lock();
         result_ = fresh;
         result_time_ = std::chrono::steady_clock::now();
-        have_result_ = true;
+        have_result_ = options_generation == options_generation_;
         in_flight_ = false;
         ++generation_;
         done_.notify_all();

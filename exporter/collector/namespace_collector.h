@@ -85,6 +85,9 @@ class NamespaceCollector : public prometheus::Collectable {
   mutable bool in_flight_ = false;
   mutable std::uint64_t generation_ = 0;  // completed collections
   mutable bool have_result_ = false;
+  // Bumped by UpdateOptions: a collection that started under older options
+  // must not be shared as the result of the new ones.
+  std::uint64_t options_generation_ = 0;
   mutable std::chrono::steady_clock::time_point result_time_;
   mutable std::vector<prometheus::MetricFamily> result_;
   mutable std::uint64_t errors_vanished_ = 0;

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -242,7 +243,12 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s) {
     if (!g.matched) continue;
     any = true;
     if (g.length() > 9) return std::nullopt;  // overflow guard
-    total += std::stoll(g.str()) * kUnits[i];
+    // As Prometheus, refuse what a signed 64-bit count of nanoseconds cannot
+    // hold (about 292 years): steady_clock compares in nanoseconds.
+    const long long kMaxMs = 9223372036854LL;
+    const long long v = std::stoll(g.str());
+    if (v > (kMaxMs - total) / kUnits[i]) return std::nullopt;
+    total += v * kUnits[i];
   }
   if (!any) return std::nullopt;
   return std::chrono::milliseconds(total);
@@ -278,6 +284,12 @@ Status ParseConfigYaml(const std::string& text, const std::string& name,
 }
 
 Status LoadConfigFile(const std::string& path, FileConfig* out) {
+  // An ifstream opens a directory and then reads nothing, which would pass
+  // for an empty (valid) file.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return StatusFromErrno(EISDIR, "cannot read config file " + path);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return StatusFromErrno(errno, "cannot read config file " + path);
   std::ostringstream buf;

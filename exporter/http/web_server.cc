@@ -4,6 +4,8 @@
 #include <CivetServer.h>
 
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <sstream>
@@ -129,12 +131,20 @@ class WebServer::Router : public CivetHandler {
   }
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
-    Route(conn);
+    Guarded(conn);
     return true;
   }
   bool handleHead(CivetServer*, mg_connection* conn) override {
-    Route(conn);
+    Guarded(conn);
     return true;
+  }
+
+  // Refuses new requests (503) from now on, then waits until the requests
+  // in flight have answered or "timeout" passes. True when none is left.
+  bool Drain(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(flight_mu_);
+    draining_ = true;
+    return idle_.wait_for(lock, timeout, [this] { return in_flight_ == 0; });
   }
   bool handlePost(CivetServer*, mg_connection* conn) override {
     return MethodNotAllowed(conn);
@@ -176,6 +186,22 @@ class WebServer::Router : public CivetHandler {
           "Unauthorized\n",
           "WWW-Authenticate: Basic realm=\"linux_namespace_exporter\"\r\n");
     return false;
+  }
+
+  // Counts the request in flight for Drain(), or refuses it once draining.
+  void Guarded(mg_connection* conn) {
+    {
+      std::lock_guard<std::mutex> lock(flight_mu_);
+      if (draining_) {
+        Reply(conn, 503, "Service Unavailable", "text/plain; charset=utf-8",
+              "shutting down\n", "Connection: close\r\n");
+        return;
+      }
+      ++in_flight_;
+    }
+    Route(conn);
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    if (--in_flight_ == 0) idle_.notify_all();
   }
 
   void Route(mg_connection* conn) {
@@ -267,6 +293,10 @@ class WebServer::Router : public CivetHandler {
                      json ? TreeFormat::kJson : TreeFormat::kText));
   }
 
+  std::mutex flight_mu_;
+  std::condition_variable idle_;
+  int in_flight_ = 0;      // guarded by flight_mu_
+  bool draining_ = false;  // guarded by flight_mu_
   const WebOptions options_;
   std::shared_ptr<const NamespaceCollector> collector_;
   std::unique_ptr<BasicAuth> auth_;  // null: no authentication
@@ -332,9 +362,17 @@ Status WebServer::Start(const WebOptions& options,
   return Status::Ok();
 }
 
-WebServer::~WebServer() {
-  if (server_) server_->close();
+bool WebServer::Shutdown(std::chrono::milliseconds timeout) {
+  if (!server_) return true;
+  // CivetWeb's stop abandons responses not yet written, so let the requests
+  // in flight finish first; requests arriving meanwhile get 503.
+  const bool drained = router_->Drain(timeout);
+  server_->close();
+  server_.reset();
+  return drained;
 }
+
+WebServer::~WebServer() { Shutdown(std::chrono::seconds(4)); }
 
 std::vector<int> WebServer::ports() const {
   return server_->getListeningPorts();

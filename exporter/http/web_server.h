@@ -1,6 +1,7 @@
 // WebServer: the HTTP endpoints, on CivetWeb.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +57,12 @@ class WebServer {
       std::shared_ptr<const NamespaceCollector> collector,
       std::unique_ptr<WebServer>* out);
 
+  // Stops serving: new requests get 503, requests in flight may finish
+  // within "timeout", then the listener closes and the workers stop. True
+  // when every request in flight finished. Idempotent.
+  bool Shutdown(std::chrono::milliseconds timeout);
+
+  // Shutdown() with a 4 s timeout.
   ~WebServer();
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;

@@ -1,0 +1,154 @@
+"""--config.check on the shipped examples and on broken files, and flags
+overriding the file, on the real binary."""
+
+import glob
+import os
+import re
+import unittest
+import urllib.error
+
+from exporter_process import (EXAMPLES_DIR, ExporterTestCase, connect_refused,
+                              free_port, values)
+
+# (file name, content, line:column, words expected after the position)
+INVALID = [
+    ("unknown-key.yml", "web:\n  listen_address: \"127.0.0.1:1\"\nwebb: {}\n",
+     "3:1", ["unknown key \"webb\""]),
+    ("unknown-nested-key.yml", "collection:\n  min_intervall: 5s\n", "2:3",
+     ["unknown key \"min_intervall\"", "collection"]),
+    ("list-for-mapping.yml", "metrics:\n  - per_namespace_series\n", "2:3",
+     ["metrics", "expected a mapping"]),
+    ("mapping-for-bool.yml", "metrics:\n  per_namespace_series: {a: 1}\n",
+     "2:25", ["expected true or false"]),
+    ("yes-for-bool.yml", "collection:\n  exclude_kernel_threads: yes\n",
+     "2:27", ["expected true or false", "\"yes\""]),
+    ("bad-duration.yml", "collection:\n  min_interval: soon\n", "2:17",
+     ["expected a duration", "\"soon\""]),
+    ("negative-duration.yml", "collection:\n  min_interval: -10s\n", "2:17",
+     ["expected a duration", "\"-10s\""]),
+    ("bad-regex.yml", "filters:\n  exclude_commands:\n    - \"a(b\"\n", "3:7",
+     ["invalid regular expression"]),
+    ("unknown-type.yml", "collection:\n  types: [pid, cgroups]\n", "2:16",
+     ["unknown namespace type \"cgroups\""]),
+    ("empty-types.yml", "collection:\n  types: []\n", "2:10",
+     ["at least one type"]),
+    ("bad-level.yml", "log:\n  level: trace\n", "2:10",
+     ["log.level", "\"trace\""]),
+    ("bad-format.yml", "log:\n  format: text\n", "2:11",
+     ["log.format", "\"text\""]),
+    ("syntax.yml", "web:\n  - a\n  b: c\n", "3:3", ["YAML syntax error"]),
+]
+
+
+class ConfigCheckTest(ExporterTestCase):
+
+    def test_every_example_is_valid(self):
+        examples = [
+            p for p in sorted(glob.glob(os.path.join(EXAMPLES_DIR, "*.yml")))
+            if not os.path.basename(p).startswith("web-config")
+        ]
+        self.assertGreaterEqual(len(examples), 3, EXAMPLES_DIR)
+        for path in examples:
+            with self.subTest(example=os.path.basename(path)):
+                r = self.run_binary(["--config.file=" + path, "--config.check"])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("configuration is valid", r.stdout)
+                self.assertEqual(r.stderr, "")
+
+    def test_empty_file_is_valid(self):
+        path = self.write("empty.yml", "")
+        r = self.run_binary(["--config.file=" + path, "--config.check"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_each_kind_of_invalid_file_exits_one_with_its_position(self):
+        for name, text, position, words in INVALID:
+            with self.subTest(file=name):
+                path = self.write(name, text)
+                r = self.run_binary(["--config.file=" + path,
+                                     "--config.check"])
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertNotIn("configuration is valid", r.stdout)
+                prefix = "%s:%s: " % (path, position)
+                self.assertIn(prefix, r.stderr)
+                after = r.stderr.split(prefix, 1)[1]
+                for w in words:
+                    self.assertIn(w, after)
+                # One clear line, not a dump.
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1,
+                                 r.stderr)
+
+    def test_invalid_file_also_stops_a_normal_start(self):
+        path = self.write("bad.yml", "log:\n  level: loud\n")
+        r = self.run_binary(["--config.file=" + path,
+                             "--web.listen-address=127.0.0.1:%d" % free_port()])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(path + ":2:10: ", r.stderr)
+
+    def test_unreadable_files_exit_one_with_the_path(self):
+        missing = os.path.join(self.dir, "absent.yml")
+        for path in (missing, self.dir):
+            with self.subTest(path=path):
+                r = self.run_binary(["--config.file=" + path,
+                                     "--config.check"])
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertIn(path, r.stderr)
+                self.assertNotIn("configuration is valid", r.stdout)
+
+    def test_unknown_flag_exits_two(self):
+        r = self.run_binary(["--config.chek"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("Usage:", r.stderr)
+
+
+class FlagOverridesFileTest(ExporterTestCase):
+
+    def test_file_address_is_used_without_the_flag(self):
+        file_port = free_port()
+        path = self.write("web.yml", "web:\n  listen_address: "
+                          "\"127.0.0.1:%d\"\n" % file_port)
+        e = self.start(["--config.file=" + path], port=file_port,
+                       listen_flag=False)
+        self.assertTrue(values(e.scrape(), "linux_namespaces"))
+
+    def test_listen_address_flag_wins_over_the_file(self):
+        file_port, flag_port = free_port(), free_port()
+        while flag_port == file_port:
+            flag_port = free_port()
+        path = self.write("web.yml", "web:\n  listen_address: "
+                          "\"127.0.0.1:%d\"\n" % file_port)
+        e = self.start(["--config.file=" + path], port=flag_port)
+        self.assertIn("--web.listen-address=127.0.0.1:%d" % flag_port, e.argv)
+        self.assertTrue(values(e.scrape(), "linux_namespaces"))
+        self.assertTrue(connect_refused(file_port),
+                        "also listening on the file's address")
+        self.assertRegex(e.log(), r"address=127\.0\.0\.1:%d" % flag_port)
+
+    def test_telemetry_path_from_file_and_flag(self):
+        path = self.write("web.yml", "web:\n  telemetry_path: /from-file\n")
+        e = self.start(["--config.file=" + path])
+        status, body = e.get("/from-file")
+        self.assertEqual(status, 200)
+        self.assertIn("linux_namespaces{", body)
+
+        e2 = self.start(["--config.file=" + path,
+                         "--web.telemetry-path=/from-flag"])
+        status, body = e2.get("/from-flag")
+        self.assertIn("linux_namespaces{", body)
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            e2.get("/from-file")
+        self.assertEqual(ctx.exception.code, 404)
+
+    def test_log_level_flag_wins_over_the_file(self):
+        path = self.write("log.yml", "log:\n  level: debug\n")
+        e = self.start(["--config.file=" + path])
+        e.scrape()
+        e.wait_log(r"scan summary")
+        quiet = self.start(["--config.file=" + path, "--log.level=warn"])
+        quiet.scrape()
+        quiet.scrape()
+        self.assertFalse(re.search(r"level=(debug|info)", quiet.log()),
+                         quiet.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
