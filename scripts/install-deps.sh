@@ -12,7 +12,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus iproute2 util-linux procps curl python3 systemd
-  clang-format
+  clang-format podman runc debootstrap
 )
 
 want=("${build_pkgs[@]}")

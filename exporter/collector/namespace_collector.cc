@@ -2,6 +2,8 @@
 // self-metrics, and the catch-all.
 #include "collector/namespace_collector.h"
 
+#include <malloc.h>
+
 #include <exception>
 #include <utility>
 
@@ -180,53 +182,75 @@ std::vector<MetricFamily> NamespaceCollector::CollectOnce(
   return out;
 }
 
+NamespaceCollector::SharedResult NamespaceCollector::CollectShared() const {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (in_flight_) {
+    // Share the collection already running rather than queue behind it.
+    const std::uint64_t gen = generation_;
+    done_.wait(lock, [&] { return generation_ != gen; });
+    return SharedResult{result_generation_, result_};
+  }
+  if (have_result_ && result_ && options_.min_interval.count() > 0 &&
+      std::chrono::steady_clock::now() - result_time_ < options_.min_interval) {
+    return SharedResult{result_generation_, result_};
+  }
+  in_flight_ = true;
+  const CollectorOptions options = options_;
+  const std::uint64_t options_generation = options_generation_;
+  lock.unlock();
+  std::shared_ptr<const std::vector<MetricFamily>> fresh;
+  try {
+    fresh =
+        std::make_shared<const std::vector<MetricFamily>>(CollectOnce(options));
+  } catch (...) {
+    fresh = std::make_shared<const std::vector<MetricFamily>>();
+  }
+  lock.lock();
+  std::shared_ptr<const std::vector<MetricFamily>> previous =
+      std::move(result_);
+  result_ = fresh;
+  result_time_ = std::chrono::steady_clock::now();
+  have_result_ = options_generation == options_generation_;
+  in_flight_ = false;
+  ++generation_;
+  result_generation_ = generation_;
+  done_.notify_all();
+  SharedResult shared{result_generation_, std::move(fresh)};
+  lock.unlock();
+  // Free the previous result (unless a scrape still holds it) and hand the
+  // pages back to the kernel rather than keep every scrape's peak resident
+  // (glibc's malloc_trim(3)).
+  if (previous.use_count() == 1) {
+    previous.reset();
+    malloc_trim(0);
+  }
+  return shared;
+}
+
+std::vector<MetricFamily> NamespaceCollector::CollectFresh() const {
+  std::vector<MetricFamily> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out.push_back(GaugeFamily(
+        "linux_namespace_exporter_config_last_reload_successful",
+        "Whether the last configuration reload attempt was successful.",
+        reload_ok_ ? 1 : 0));
+    out.push_back(GaugeFamily(
+        "linux_namespace_exporter_config_last_reload_success_timestamp_"
+        "seconds",
+        "Timestamp of the last successful configuration reload.",
+        reload_success_time_));
+  }
+  for (auto& f : CollectProcessFamilies(*procfs_)) out.push_back(std::move(f));
+  return out;
+}
+
 std::vector<MetricFamily> NamespaceCollector::Collect() const {
   try {
+    const SharedResult shared = CollectShared();
     std::vector<MetricFamily> out;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (in_flight_) {
-        // Share the collection already running rather than queue behind it.
-        const std::uint64_t gen = generation_;
-        done_.wait(lock, [&] { return generation_ != gen; });
-        out = result_;
-      } else if (have_result_ && options_.min_interval.count() > 0 &&
-                 std::chrono::steady_clock::now() - result_time_ <
-                     options_.min_interval) {
-        out = result_;
-      } else {
-        in_flight_ = true;
-        const CollectorOptions options = options_;
-        const std::uint64_t options_generation = options_generation_;
-        lock.unlock();
-        std::vector<MetricFamily> fresh;
-        try {
-          fresh = CollectOnce(options);
-        } catch (...) {
-          fresh.clear();
-        }
-        lock.lock();
-        result_ = fresh;
-        result_time_ = std::chrono::steady_clock::now();
-        have_result_ = options_generation == options_generation_;
-        in_flight_ = false;
-        ++generation_;
-        done_.notify_all();
-        out = std::move(fresh);
-      }
-      // These describe the exporter now, never a shared result.
-      out.push_back(GaugeFamily(
-          "linux_namespace_exporter_config_last_reload_successful",
-          "Whether the last configuration reload attempt was successful.",
-          reload_ok_ ? 1 : 0));
-      out.push_back(GaugeFamily(
-          "linux_namespace_exporter_config_last_reload_success_timestamp_"
-          "seconds",
-          "Timestamp of the last successful configuration reload.",
-          reload_success_time_));
-    }
-    for (auto& f : CollectProcessFamilies(*procfs_))
-      out.push_back(std::move(f));
+    if (shared.families) out = *shared.families;
+    for (auto& f : CollectFresh()) out.push_back(std::move(f));
     return out;
   } catch (...) {
     // Nothing may escape: prometheus-cpp's scrape path does not catch, and

@@ -47,6 +47,21 @@ class NamespaceCollector : public prometheus::Collectable {
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
+  // The result of one collection, shared by every scrape it serves.
+  struct SharedResult {
+    std::uint64_t generation = 0;  // which collection; equal = same data
+    std::shared_ptr<const std::vector<prometheus::MetricFamily>> families;
+  };
+
+  // The data part of Collect(), without copying it: runs a collection or
+  // shares one (in flight, or within min_interval). Never null. May throw
+  // std::bad_alloc only.
+  SharedResult CollectShared() const;
+
+  // The part of Collect() that always describes the exporter now: the
+  // configuration reload metrics and the process_* metrics.
+  std::vector<prometheus::MetricFamily> CollectFresh() const;
+
   // Runs one discovery with "options" (e.g. with members, for the tree
   // view), serialised with collections and sharing their cache.
   [[nodiscard]] Status Snapshot(const DiscoveryOptions& options,
@@ -89,7 +104,8 @@ class NamespaceCollector : public prometheus::Collectable {
   // must not be shared as the result of the new ones.
   std::uint64_t options_generation_ = 0;
   mutable std::chrono::steady_clock::time_point result_time_;
-  mutable std::vector<prometheus::MetricFamily> result_;
+  mutable std::shared_ptr<const std::vector<prometheus::MetricFamily>> result_;
+  mutable std::uint64_t result_generation_ = 0;
   mutable std::uint64_t errors_vanished_ = 0;
   mutable std::uint64_t errors_denied_ = 0;
   mutable std::uint64_t errors_other_ = 0;

@@ -49,6 +49,8 @@ FlagOutcome ParseFlags(int argc, const char* const* argv,
 
   CLI::App* tree =
       app.add_subcommand("tree", "Print the namespace hierarchy once and exit");
+  // `tree --path.procfs=DIR` works as well as `--path.procfs=DIR tree`.
+  tree->fallthrough();
   tree->add_option("--type", config->tree_type,
                    "Namespace type: pid and user show their own tree; the "
                    "others are grouped under their owning user namespace")

@@ -8,12 +8,11 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
-#include <sstream>
 
 #include "base/logging.h"
 #include "http/basic_auth.h"
+#include "metrics/text_format.h"
 #include "ns/tree_view.h"
-#include "prometheus/text_serializer.h"
 
 namespace nsexp {
 
@@ -31,13 +30,18 @@ int CivetLog(const mg_connection*, const char* message) {
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
     // Keep every message of a failed start: the first says why (e.g.
     // "cannot bind to 127.0.0.1:19101: 98 (Address already in use)").
-    if (g_civet_last_error.size() < 1024) {
-      if (!g_civet_last_error.empty()) g_civet_last_error += "; ";
-      g_civet_last_error += m;
-    }
+    // The first message of a failed start says why (e.g. "cannot bind to
+    // 127.0.0.1:19101: 98 (Address already in use)"); later ones repeat it.
+    if (g_civet_last_error.empty()) g_civet_last_error = m;
   }
   Log(LogLevel::kDebug, "civetweb", {{"detail", message ? message : ""}});
   return 1;  // handled: keep CivetWeb from printing it itself
+}
+
+bool IsHead(mg_connection* conn) {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  return ri != nullptr && ri->request_method != nullptr &&
+         std::strcmp(ri->request_method, "HEAD") == 0;
 }
 
 void Send(mg_connection* conn, int status, const char* reason,
@@ -48,11 +52,7 @@ void Send(mg_connection* conn, int status, const char* reason,
             "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
             "%s\r\n",
             status, reason, content_type, body.size(), extra_headers);
-  const mg_request_info* ri = mg_get_request_info(conn);
-  if (ri != nullptr && ri->request_method != nullptr &&
-      std::strcmp(ri->request_method, "HEAD") == 0) {
-    return;
-  }
+  if (IsHead(conn)) return;
   mg_write(conn, body.data(), body.size());
 }
 
@@ -231,11 +231,33 @@ class WebServer::Router : public CivetHandler {
   }
 
   void Metrics(mg_connection* conn) {
-    const auto families = collector_->Collect();
-    std::ostringstream body;
-    prometheus::TextSerializer().Serialize(body, families);
-    Reply(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-          body.str());
+    const NamespaceCollector::SharedResult shared = collector_->CollectShared();
+    // Scrapes that share a collection share its text too: serialised once,
+    // by the first of them, while the others wait here.
+    std::shared_ptr<const std::string> body;
+    {
+      std::lock_guard<std::mutex> lock(body_mu_);
+      if (body_ && body_generation_ == shared.generation) {
+        body = body_;
+      } else {
+        auto text = std::make_shared<std::string>();
+        if (shared.families) AppendTextFormat(*shared.families, text.get());
+        body_ = text;
+        body_generation_ = shared.generation;
+        body = std::move(text);
+      }
+    }
+    std::string fresh;
+    AppendTextFormat(collector_->CollectFresh(), &fresh);
+    mg_printf(conn,
+              "HTTP/1.1 200 OK\r\n"
+              "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+              "X-Content-Type-Options: nosniff\r\n%s\r\n",
+              body->size() + fresh.size(), headers_.c_str());
+    if (IsHead(conn)) return;
+    mg_write(conn, body->data(), body->size());
+    mg_write(conn, fresh.data(), fresh.size());
   }
 
   void Landing(mg_connection* conn) {
@@ -293,6 +315,9 @@ class WebServer::Router : public CivetHandler {
                      json ? TreeFormat::kJson : TreeFormat::kText));
   }
 
+  std::mutex body_mu_;
+  std::shared_ptr<const std::string> body_;  // guarded by body_mu_
+  std::uint64_t body_generation_ = 0;        // guarded by body_mu_
   std::mutex flight_mu_;
   std::condition_variable idle_;
   int in_flight_ = 0;      // guarded by flight_mu_

@@ -39,7 +39,13 @@ class RealNamespaceOps final : public NamespaceOps {
   Status Open(int pid_dir, const NamespaceLink& link, NsHandle* out) override {
     Status s = ProcFs::OpenNamespace(pid_dir, link.type, &out->fd);
     if (!s.ok()) return s;
-    return Describe(out->fd.get(), link.type, out);
+    // This runs for every namespace on every scrape, so it trusts the inode
+    // readlink just gave instead of paying an fstat. Should the process
+    // have moved to another namespace in between, NS_GET_ID disagrees with
+    // the cache and the next walk resolves it afresh.
+    out->type = link.type;
+    out->inode = link.inode;
+    return Status::Ok();
   }
 
   Status OpenMounted(const ProcFs& procfs, const std::string& pid,

@@ -1,0 +1,763 @@
+// Tests of Discoverer over the fixture trees, with FakeNamespaceOps
+// standing in for the nsfs ioctls.
+#include "ns/discovery.h"
+
+#include <gmock/gmock.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ns/fake_namespace_ops.h"
+#include "ns/fixture_tables.h"
+
+namespace nsexp {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace fixture;  // NOLINT(build/namespaces): the fixture names
+using testing::ElementsAre;
+using testing::IsEmpty;
+
+const std::string kFixtures = std::string(NSEXP_FIXTURES_DIR) + "/proc/";
+
+std::unique_ptr<ProcFs> OpenTree(const std::string& root) {
+  std::unique_ptr<ProcFs> procfs;
+  const Status s = ProcFs::Open(root, &procfs);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return procfs;
+}
+
+// Finds a namespace in a graph, failing the test when it is absent.
+const NamespaceInfo& Get(const NamespaceGraph& g, NamespaceType type,
+                         std::uint64_t inode) {
+  const NamespaceInfo* n = g.Find(type, inode);
+  if (n == nullptr) {
+    ADD_FAILURE() << "missing " << NamespaceTypeName(type) << ":[" << inode
+                  << "]";
+    static const NamespaceInfo kMissing;
+    return kMissing;
+  }
+  return *n;
+}
+
+// A writable copy of a fixture tree in a fresh temporary directory, removed
+// again on destruction.
+class TempTree {
+ public:
+  explicit TempTree(const std::string& scenario) {
+    std::string tmpl =
+        (fs::temp_directory_path() / "nsexp_unit_XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+      return;
+    }
+    dir_ = tmpl;
+    // mkdtemp makes it 0700; an unprivileged child must be able to enter.
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read |
+                              fs::perms::group_exec | fs::perms::others_read |
+                              fs::perms::others_exec);
+    root_ = dir_ + "/" + scenario;
+    fs::copy(kFixtures + scenario, root_,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  }
+  ~TempTree() {
+    if (dir_.empty()) return;
+    std::error_code ec;
+    // Restore search permission on anything a test locked, then remove.
+    for (auto it = fs::recursive_directory_iterator(
+             dir_, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) {
+        fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add,
+                        ec);
+      }
+    }
+    fs::remove_all(dir_, ec);
+  }
+  TempTree(const TempTree&) = delete;
+  TempTree& operator=(const TempTree&) = delete;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string dir_;
+  std::string root_;
+};
+
+class DiscoveryTest : public testing::Test {
+ protected:
+  // Discovers "scenario" of the fixtures with the fake; fails the test on
+  // an error.
+  NamespaceGraph Run(const std::string& scenario,
+                     const DiscoveryOptions& options = DiscoveryOptions()) {
+    procfs_ = OpenTree(kFixtures + scenario);
+    NamespaceGraph g;
+    if (procfs_ == nullptr) return g;
+    discoverer_ = std::make_unique<Discoverer>(procfs_.get(), &ops_);
+    const Status s = discoverer_->Discover(options, &g);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return g;
+  }
+
+  FakeNamespaceOps ops_;
+  std::unique_ptr<ProcFs> procfs_;
+  std::unique_ptr<Discoverer> discoverer_;
+};
+
+TEST_F(DiscoveryTest, BasicFindsEveryNamespaceOnce) {
+  AddBasic(&ops_);
+  const NamespaceGraph g = Run("basic");
+  ASSERT_EQ(g.namespaces.size(), 13u);
+  // Sorted by (type, inode), no duplicates.
+  for (std::size_t i = 1; i < g.namespaces.size(); ++i) {
+    const auto& a = g.namespaces[i - 1];
+    const auto& b = g.namespaces[i];
+    EXPECT_LT(std::make_pair(a.type, a.inode), std::make_pair(b.type, b.inode));
+  }
+  const std::uint64_t want_counts[] = {1, 2, 2, 2, 2, 1, 1, 2};
+  for (NamespaceType t : kAllNamespaceTypes) {
+    EXPECT_EQ(g.count_by_type[TypeIndex(t)], want_counts[TypeIndex(t)])
+        << NamespaceTypeName(t);
+  }
+  EXPECT_EQ(g.stats.processes_scanned, 5u);
+  EXPECT_EQ(g.stats.vanished, 0u);
+  EXPECT_EQ(g.stats.permission_denied, 0u);
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+}
+
+TEST_F(DiscoveryTest, BasicAttributes) {
+  AddBasic(&ops_);
+  const NamespaceGraph g = Run("basic");
+
+  const NamespaceInfo& net = Get(g, NamespaceType::kNet, kInitNet);
+  EXPECT_EQ(net.processes, 3u);  // 1, 2, 400
+  EXPECT_EQ(net.pid, 1);
+  EXPECT_EQ(net.command, "systemd");
+  EXPECT_EQ(net.ns_id, std::optional<std::uint64_t>(4));
+  EXPECT_EQ(net.owner_inode, std::optional<std::uint64_t>(kInitUser));
+  EXPECT_EQ(net.parent_inode, std::nullopt);
+  EXPECT_EQ(net.owner_uid, std::nullopt);
+  EXPECT_THAT(net.members, IsEmpty());  // not requested
+
+  const NamespaceInfo& cnet = Get(g, NamespaceType::kNet, kBasicNet);
+  EXPECT_EQ(cnet.processes, 2u);
+  EXPECT_EQ(cnet.pid, 1200);
+  EXPECT_EQ(cnet.command, "nginx");
+  EXPECT_EQ(cnet.ns_id, std::optional<std::uint64_t>(100));
+  EXPECT_EQ(cnet.owner_inode, std::optional<std::uint64_t>(kInitUser));
+
+  const NamespaceInfo& pid = Get(g, NamespaceType::kPid, kInitPid);
+  EXPECT_EQ(pid.processes, 3u);
+  EXPECT_EQ(pid.depth, 0u);
+  EXPECT_EQ(pid.children, 1u);
+  EXPECT_EQ(pid.parent_inode, std::nullopt);  // EPERM at the top
+
+  const NamespaceInfo& cpid = Get(g, NamespaceType::kPid, kBasicPid);
+  EXPECT_EQ(cpid.processes, 2u);
+  EXPECT_EQ(cpid.depth, 1u);
+  EXPECT_EQ(cpid.children, 0u);
+  EXPECT_EQ(cpid.parent_inode, std::optional<std::uint64_t>(kInitPid));
+  EXPECT_EQ(cpid.pid, 1200);
+
+  const NamespaceInfo& user = Get(g, NamespaceType::kUser, kInitUser);
+  EXPECT_EQ(user.processes, 5u);
+  EXPECT_EQ(user.owner_uid, std::optional<uid_t>(0));
+  EXPECT_EQ(user.owner_inode, std::nullopt);
+  EXPECT_EQ(user.parent_inode, std::nullopt);
+  EXPECT_EQ(user.depth, 0u);
+  EXPECT_EQ(user.children, 0u);
+
+  // Flat types have neither depth nor children.
+  const NamespaceInfo& uts = Get(g, NamespaceType::kUts, kBasicUts);
+  EXPECT_EQ(uts.depth, 0u);
+  EXPECT_EQ(uts.children, 0u);
+  EXPECT_EQ(uts.parent_inode, std::nullopt);
+}
+
+TEST_F(DiscoveryTest, OpensEachNamespaceOnceNotOncePerProcess) {
+  AddBasic(&ops_);
+  const NamespaceGraph g = Run("basic");
+  // 5 processes x 8 links = 40 links, 13 namespaces, 12 opens: the initial
+  // user namespace is met first as the owner of the first namespace.
+  EXPECT_EQ(ops_.total().open, 12);
+  EXPECT_EQ(ops_.calls(kInitUser).open, 0);
+  EXPECT_EQ(ops_.calls(kInitNet).open, 1);
+  EXPECT_EQ(ops_.calls(kInitPid).parent, 1);
+  EXPECT_EQ(ops_.calls(kBasicPid).parent, 1);
+  EXPECT_EQ(ops_.calls(kInitUser).owner_uid, 1);
+  EXPECT_EQ(ops_.total().owner_uid, 1);       // user namespaces only
+  EXPECT_EQ(ops_.calls(kInitNet).parent, 0);  // flat types are not climbed
+  EXPECT_EQ(discoverer_->last_resolved(), 13u);
+  EXPECT_EQ(discoverer_->cache_size(), 13u);
+}
+
+TEST_F(DiscoveryTest, NestedDepthAndChildren) {
+  AddNested(&ops_);
+  const NamespaceGraph g = Run("nested");
+  struct Want {
+    NamespaceType type;
+    std::uint64_t inode;
+    std::uint32_t depth;
+    std::uint32_t children;
+    std::uint32_t processes;
+    std::optional<std::uint64_t> parent;
+  };
+  const Want wants[] = {
+      {NamespaceType::kPid, kInitPid, 0, 2, 2, std::nullopt},
+      {NamespaceType::kPid, kP1, 1, 1, 1, kInitPid},
+      {NamespaceType::kPid, kP2, 2, 0, 2, kP1},
+      {NamespaceType::kPid, kP3, 1, 1, 0, kInitPid},
+      {NamespaceType::kPid, kP4, 2, 0, 1, kP3},
+      {NamespaceType::kUser, kInitUser, 0, 2, 3, std::nullopt},
+      {NamespaceType::kUser, kU1, 1, 1, 1, kInitUser},
+      {NamespaceType::kUser, kU2, 2, 0, 2, kU1},
+      {NamespaceType::kUser, kU3, 1, 0, 0, kInitUser},
+  };
+  for (const Want& w : wants) {
+    SCOPED_TRACE(std::string(NamespaceTypeName(w.type)) + ":[" +
+                 std::to_string(w.inode) + "]");
+    const NamespaceInfo& n = Get(g, w.type, w.inode);
+    EXPECT_EQ(n.depth, w.depth);
+    EXPECT_EQ(n.children, w.children);
+    EXPECT_EQ(n.processes, w.processes);
+    EXPECT_EQ(n.parent_inode, w.parent);
+  }
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kPid)], 5u);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kUser)], 4u);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kNet)], 2u);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kMnt)], 2u);
+  EXPECT_EQ(g.namespaces.size(), 17u);
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+}
+
+TEST_F(DiscoveryTest, HiddenPidAncestorHasNoProcesses) {
+  AddNested(&ops_);
+  const NamespaceGraph g = Run("nested");
+  const NamespaceInfo& p3 = Get(g, NamespaceType::kPid, kP3);
+  EXPECT_EQ(p3.processes, 0u);
+  EXPECT_EQ(p3.pid, 0);
+  EXPECT_EQ(p3.command, "");
+  EXPECT_EQ(p3.ns_id, std::optional<std::uint64_t>(205));
+  EXPECT_EQ(p3.owner_inode, std::optional<std::uint64_t>(kInitUser));
+  EXPECT_EQ(ops_.calls(kP3).open, 0);
+  EXPECT_EQ(ops_.calls(kP3).parent, 1);
+}
+
+TEST_F(DiscoveryTest, OwnerFoundByClimbingUserns) {
+  AddNested(&ops_);
+  const NamespaceGraph g = Run("nested");
+  const NamespaceInfo& n1 = Get(g, NamespaceType::kNet, kN1);
+  EXPECT_EQ(n1.owner_inode, std::optional<std::uint64_t>(kU3));
+  EXPECT_EQ(n1.pid, 700);
+  EXPECT_EQ(n1.command, "netns");
+  const NamespaceInfo& u3 = Get(g, NamespaceType::kUser, kU3);
+  EXPECT_EQ(u3.processes, 0u);
+  EXPECT_EQ(u3.owner_uid, std::optional<uid_t>(1001));
+  EXPECT_EQ(u3.owner_inode, std::optional<std::uint64_t>(kInitUser));
+  EXPECT_EQ(u3.depth, 1u);
+}
+
+TEST_F(DiscoveryTest, OwnerInodeForNonUserTypes) {
+  AddNested(&ops_);
+  const NamespaceGraph g = Run("nested");
+  EXPECT_EQ(Get(g, NamespaceType::kMnt, kM1).owner_inode,
+            std::optional<std::uint64_t>(kU1));
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kP1).owner_inode,
+            std::optional<std::uint64_t>(kU1));
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kP2).owner_inode,
+            std::optional<std::uint64_t>(kU2));
+  EXPECT_EQ(Get(g, NamespaceType::kCgroup, kInitCgroup).owner_inode,
+            std::optional<std::uint64_t>(kInitUser));
+  // A user namespace's owner is its parent.
+  EXPECT_EQ(Get(g, NamespaceType::kUser, kU2).owner_inode,
+            std::optional<std::uint64_t>(kU1));
+  EXPECT_EQ(Get(g, NamespaceType::kUser, kU2).owner_uid,
+            std::optional<uid_t>(1000));
+}
+
+TEST_F(DiscoveryTest, LowestPidAndItsCommand) {
+  AddNested(&ops_);
+  const NamespaceGraph g = Run("nested");
+  struct Want {
+    NamespaceType type;
+    std::uint64_t inode;
+    pid_t pid;
+    const char* command;
+  };
+  const Want wants[] = {
+      {NamespaceType::kPid, kInitPid, 1, "systemd"},
+      {NamespaceType::kPid, kP1, 500, "unshare"},
+      {NamespaceType::kPid, kP2, 501, "sh"},
+      {NamespaceType::kPid, kP4, 600, "inner"},
+      {NamespaceType::kUser, kU2, 501, "sh"},
+      {NamespaceType::kMnt, kM1, 500, "unshare"},
+      {NamespaceType::kMnt, kInitMnt, 1, "systemd"},
+      {NamespaceType::kNet, kInitNet, 1, "systemd"},
+  };
+  for (const Want& w : wants) {
+    const NamespaceInfo& n = Get(g, w.type, w.inode);
+    EXPECT_EQ(n.pid, w.pid) << w.inode;
+    EXPECT_EQ(n.command, w.command) << w.inode;
+  }
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kInitNet).processes, 5u);
+  EXPECT_EQ(Get(g, NamespaceType::kMnt, kM1).processes, 3u);
+}
+
+TEST_F(DiscoveryTest, CollectMembers) {
+  AddNested(&ops_);
+  DiscoveryOptions options;
+  options.collect_members = true;
+  const NamespaceGraph g = Run("nested", options);
+  EXPECT_THAT(Get(g, NamespaceType::kPid, kInitPid).members,
+              ElementsAre(1, 700));
+  EXPECT_THAT(Get(g, NamespaceType::kPid, kP2).members, ElementsAre(501, 502));
+  EXPECT_THAT(Get(g, NamespaceType::kPid, kP3).members, IsEmpty());
+  EXPECT_THAT(Get(g, NamespaceType::kNet, kInitNet).members,
+              ElementsAre(1, 500, 501, 502, 600));
+  for (const NamespaceInfo& n : g.namespaces) {
+    EXPECT_EQ(n.members.size(), n.processes) << n.inode;
+  }
+}
+
+TEST_F(DiscoveryTest, TypesFilter) {
+  AddNested(&ops_);
+  DiscoveryOptions options;
+  options.types = {};
+  options.types[TypeIndex(NamespaceType::kNet)] = true;
+  options.types[TypeIndex(NamespaceType::kPid)] = true;
+  const NamespaceGraph g = Run("nested", options);
+  for (const NamespaceInfo& n : g.namespaces) {
+    EXPECT_TRUE(n.type == NamespaceType::kNet || n.type == NamespaceType::kPid)
+        << NamespaceTypeName(n.type);
+  }
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kNet)], 2u);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kPid)], 5u);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kUser)], 0u);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kMnt)], 0u);
+  EXPECT_EQ(g.namespaces.size(), 7u);
+  // The owner is still named, though user namespaces are not listed.
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kN1).owner_inode,
+            std::optional<std::uint64_t>(kU3));
+  EXPECT_EQ(g.Find(NamespaceType::kUser, kU3), nullptr);
+  EXPECT_EQ(ops_.calls(kInitMnt).open, 0);
+  EXPECT_EQ(ops_.calls(kU3).owner_uid, 0);
+}
+
+TEST_F(DiscoveryTest, IdUnsupportedLeavesNsIdEmptyAndIsAskedOnce) {
+  AddBasic(&ops_, /*with_ids=*/false);
+  const NamespaceGraph g = Run("basic");
+  ASSERT_EQ(g.namespaces.size(), 13u);
+  for (const NamespaceInfo& n : g.namespaces) {
+    EXPECT_EQ(n.ns_id, std::nullopt) << n.inode;
+  }
+  EXPECT_EQ(ops_.total().id, 1);
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+  // Everything else still resolves.
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kBasicPid).parent_inode,
+            std::optional<std::uint64_t>(kInitPid));
+}
+
+TEST_F(DiscoveryTest, OwnerHiddenByEpermIsNotAnError) {
+  AddBasic(&ops_);
+  ops_.at(kBasicNet).owner = std::nullopt;
+  const NamespaceGraph g = Run("basic");
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).owner_inode, std::nullopt);
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+}
+
+TEST_F(DiscoveryTest, OpenNotFoundRetriedByTheNextMember) {
+  AddBasic(&ops_);
+  ops_.at(kBasicNet).open_not_found = 1;  // 1200 exits, 1201 does not
+  const NamespaceGraph g = Run("basic");
+  const NamespaceInfo& net = Get(g, NamespaceType::kNet, kBasicNet);
+  EXPECT_EQ(net.processes, 2u);
+  EXPECT_EQ(net.pid, 1200);
+  EXPECT_EQ(net.owner_inode, std::optional<std::uint64_t>(kInitUser));
+  EXPECT_EQ(net.ns_id, std::optional<std::uint64_t>(100));
+  EXPECT_EQ(ops_.calls(kBasicNet).open, 2);
+  EXPECT_EQ(g.stats.vanished, 1u);
+  EXPECT_EQ(g.stats.other, 0u);
+}
+
+TEST_F(DiscoveryTest, OpenNotFoundForEveryMemberLeavesItUnresolved) {
+  AddBasic(&ops_);
+  ops_.at(kBasicNet).open_not_found = 100;
+  const NamespaceGraph g = Run("basic");
+  const NamespaceInfo& net = Get(g, NamespaceType::kNet, kBasicNet);
+  EXPECT_EQ(net.processes, 2u);  // membership came from the links
+  EXPECT_EQ(net.owner_inode, std::nullopt);
+  EXPECT_EQ(net.ns_id, std::nullopt);
+  EXPECT_EQ(g.stats.vanished, 2u);
+  EXPECT_EQ(discoverer_->cache_size(), 12u);  // not cached without answers
+}
+
+TEST_F(DiscoveryTest, OpenDeniedIsCounted) {
+  AddBasic(&ops_);
+  ops_.at(kBasicIpc).open_error = Status::PermissionDenied("fake");
+  const NamespaceGraph g = Run("basic");
+  EXPECT_EQ(g.stats.permission_denied, 2u);  // 1200 and 1201
+  EXPECT_EQ(Get(g, NamespaceType::kIpc, kBasicIpc).processes, 2u);
+  EXPECT_EQ(g.stats.other, 0u);
+}
+
+TEST_F(DiscoveryTest, UnexpectedIoctlErrorsCountAsOther) {
+  AddBasic(&ops_);
+  // The container pid namespace names a parent the fake does not know.
+  ops_.at(kBasicPid).parent = 4026539999;
+  const NamespaceGraph g = Run("basic");
+  EXPECT_GE(g.stats.other, 1u);
+  EXPECT_THAT(g.stats.first_other, testing::HasSubstr("4026539999"));
+  EXPECT_EQ(g.stats.vanished, 0u);
+}
+
+TEST_F(DiscoveryTest, VanishedProcessesAreCountedNotFatal) {
+  AddHost(&ops_);
+  const NamespaceGraph g = Run("vanished_pid");
+  EXPECT_EQ(g.stats.processes_scanned, 5u);
+  // 30 has no ns/, 31 is a regular file, 32's main thread has exited.
+  EXPECT_EQ(g.stats.vanished, 3u);
+  EXPECT_EQ(g.stats.permission_denied, 0u);
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+  EXPECT_EQ(g.namespaces.size(), 8u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kInitPid).processes, 3u);  // 1 32 33
+  EXPECT_EQ(Get(g, NamespaceType::kUser, kInitUser).processes, 3u);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kInitNet).processes, 2u);  // 1 33
+}
+
+TEST_F(DiscoveryTest, MalformedLinksCountAsOther) {
+  AddHost(&ops_);
+  const NamespaceGraph g = Run("malformed");
+  EXPECT_EQ(g.stats.processes_scanned, 2u);
+  EXPECT_EQ(g.stats.other, 1u);  // once per process, not once per link
+  EXPECT_THAT(g.stats.first_other, testing::HasSubstr("pid 40"));
+  EXPECT_EQ(g.stats.vanished, 0u);
+  // The links that did parse still count.
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kInitPid).processes, 2u);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kInitNet).processes, 1u);
+  EXPECT_EQ(g.namespaces.size(), 8u);
+}
+
+TEST_F(DiscoveryTest, RemovedRootFailsDiscovery) {
+  AddHost(&ops_);
+  std::unique_ptr<ProcFs> procfs;
+  {
+    TempTree tree("basic");
+    procfs = OpenTree(tree.root());
+    ASSERT_NE(procfs, nullptr);
+  }
+  // The tree is gone: the kernel refuses to list a deleted directory.
+  Discoverer d(procfs.get(), &ops_);
+  NamespaceGraph g;
+  g.namespaces.resize(3);  // replaced
+  const Status s = d.Discover(DiscoveryOptions(), &g);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_THAT(g.namespaces, IsEmpty());
+  EXPECT_EQ(ops_.total().open, 0);
+}
+
+TEST_F(DiscoveryTest, GraphFind) {
+  AddBasic(&ops_);
+  const NamespaceGraph g = Run("basic");
+  const NamespaceInfo* n = g.Find(NamespaceType::kMnt, kBasicMnt);
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->type, NamespaceType::kMnt);
+  EXPECT_EQ(n->inode, kBasicMnt);
+  EXPECT_EQ(g.Find(NamespaceType::kNet, kBasicMnt), nullptr);  // wrong type
+  EXPECT_EQ(g.Find(NamespaceType::kMnt, 1), nullptr);
+  EXPECT_EQ(g.Find(NamespaceType::kUts, 99999999999), nullptr);
+  EXPECT_EQ(NamespaceGraph().Find(NamespaceType::kNet, kInitNet), nullptr);
+}
+
+TEST_F(DiscoveryTest, ExcludeKernelThreads) {
+  AddBasic(&ops_);
+  DiscoveryOptions options;
+  options.exclude_kernel_threads = true;
+  const NamespaceGraph g = Run("basic", options);
+  // pid 2 (kthreadd) has PF_KTHREAD in its stat flags.
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kInitNet).processes, 2u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kInitPid).processes, 2u);
+  EXPECT_EQ(g.stats.vanished, 0u);
+  EXPECT_EQ(g.stats.other, 0u);
+  const NamespaceGraph all = Run("basic");
+  EXPECT_EQ(Get(all, NamespaceType::kNet, kInitNet).processes, 3u);
+}
+
+TEST_F(DiscoveryTest, BindMountedNamespacesFound) {
+  AddBindMounts(&ops_);
+  const NamespaceGraph g = Run("bind_mounts");
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kNet)], 3u);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kUts)], 2u);
+  EXPECT_EQ(g.namespaces.size(), 11u);
+  for (std::uint64_t inode : {kBoundNetBlue, kBoundNetSpace}) {
+    const NamespaceInfo& n = Get(g, NamespaceType::kNet, inode);
+    EXPECT_EQ(n.processes, 0u) << inode;
+    EXPECT_EQ(n.pid, 0) << inode;
+    EXPECT_EQ(n.command, "") << inode;
+    EXPECT_EQ(n.owner_inode, std::optional<std::uint64_t>(kInitUser)) << inode;
+    EXPECT_TRUE(n.ns_id.has_value()) << inode;
+  }
+  EXPECT_EQ(Get(g, NamespaceType::kUts, kBoundUts).ns_id,
+            std::optional<std::uint64_t>(302));
+  // The mount both mountinfos list is opened once; escapes are undone.
+  EXPECT_EQ(ops_.calls(kBoundNetBlue).open_mounted, 1);
+  EXPECT_THAT(ops_.mount_points(),
+              ElementsAre("/run/netns/blue", "/run/docker/netns/with space",
+                          "/run/uts/held"));
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+}
+
+TEST_F(DiscoveryTest, BindMountsOffOrFilteredOut) {
+  AddBindMounts(&ops_);
+  DiscoveryOptions off;
+  off.bind_mounts = false;
+  NamespaceGraph g = Run("bind_mounts", off);
+  EXPECT_EQ(g.namespaces.size(), 8u);
+  EXPECT_EQ(ops_.total().open_mounted, 0);
+
+  DiscoveryOptions net_only;
+  net_only.types = {};
+  net_only.types[TypeIndex(NamespaceType::kNet)] = true;
+  g = Run("bind_mounts", net_only);
+  EXPECT_EQ(g.namespaces.size(), 3u);
+  EXPECT_EQ(g.Find(NamespaceType::kUts, kBoundUts), nullptr);
+}
+
+TEST_F(DiscoveryTest, BindMountedNamespacesCachedAndDropped) {
+  AddBindMounts(&ops_);
+  TempTree tree("bind_mounts");
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops_);
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(d.cache_size(), 11u);
+  ops_.ResetCalls();
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(ops_.total().relations(), 0);
+  // `ip netns delete`: the mount goes, and so does the namespace.
+  fs::remove(tree.root() + "/1/mountinfo");
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(g.Find(NamespaceType::kNet, kBoundNetSpace), nullptr);
+  EXPECT_NE(g.Find(NamespaceType::kNet, kBoundNetBlue), nullptr);
+  EXPECT_EQ(d.cache_size(), 9u);
+}
+
+// ---------------------------------------------------------------------------
+// The attribute cache
+
+// The fields the cache must reproduce.
+void ExpectSameGraph(const NamespaceGraph& a, const NamespaceGraph& b) {
+  ASSERT_EQ(a.namespaces.size(), b.namespaces.size());
+  for (std::size_t i = 0; i < a.namespaces.size(); ++i) {
+    const NamespaceInfo& x = a.namespaces[i];
+    const NamespaceInfo& y = b.namespaces[i];
+    SCOPED_TRACE(x.inode);
+    EXPECT_EQ(x.type, y.type);
+    EXPECT_EQ(x.inode, y.inode);
+    EXPECT_EQ(x.ns_id, y.ns_id);
+    EXPECT_EQ(x.parent_inode, y.parent_inode);
+    EXPECT_EQ(x.owner_inode, y.owner_inode);
+    EXPECT_EQ(x.owner_uid, y.owner_uid);
+    EXPECT_EQ(x.processes, y.processes);
+    EXPECT_EQ(x.pid, y.pid);
+    EXPECT_EQ(x.command, y.command);
+    EXPECT_EQ(x.depth, y.depth);
+    EXPECT_EQ(x.children, y.children);
+  }
+  EXPECT_EQ(a.count_by_type, b.count_by_type);
+}
+
+TEST_F(DiscoveryTest, SecondDiscoverUsesTheCache) {
+  AddNested(&ops_);
+  const NamespaceGraph first = Run("nested");
+  EXPECT_EQ(discoverer_->last_resolved(), 17u);
+  EXPECT_EQ(discoverer_->cache_size(), 17u);
+  EXPECT_GT(ops_.total().relations(), 0);
+
+  ops_.ResetCalls();
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  EXPECT_EQ(ops_.total().parent, 0);
+  EXPECT_EQ(ops_.total().owner, 0);
+  EXPECT_EQ(ops_.total().owner_uid, 0);
+  EXPECT_EQ(discoverer_->last_resolved(), 0u);
+  EXPECT_EQ(discoverer_->cache_size(), 17u);
+  ExpectSameGraph(first, second);
+}
+
+TEST_F(DiscoveryTest, CacheWithoutIdsStillSavesIoctls) {
+  AddBasic(&ops_, /*with_ids=*/false);
+  const NamespaceGraph first = Run("basic");
+  ops_.ResetCalls();
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  EXPECT_EQ(ops_.total().relations(), 0);
+  EXPECT_EQ(ops_.total().id, 0);  // known to be unsupported
+  ExpectSameGraph(first, second);
+}
+
+TEST_F(DiscoveryTest, ChangedIdForTheSameInodeIsResolvedAgain) {
+  AddNested(&ops_);
+  const NamespaceGraph first = Run("nested");
+  EXPECT_EQ(Get(first, NamespaceType::kPid, kP2).parent_inode,
+            std::optional<std::uint64_t>(kP1));
+
+  // The inode of P2 now belongs to a new namespace, under P3.
+  ops_.at(kP2).id = 999;
+  ops_.at(kP2).parent = kP3;
+  ops_.ResetCalls();
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  const NamespaceInfo& p2 = Get(second, NamespaceType::kPid, kP2);
+  EXPECT_EQ(p2.ns_id, std::optional<std::uint64_t>(999));
+  EXPECT_EQ(p2.parent_inode, std::optional<std::uint64_t>(kP3));
+  EXPECT_EQ(p2.depth, 2u);
+  EXPECT_EQ(Get(second, NamespaceType::kPid, kP1).children, 0u);
+  EXPECT_EQ(Get(second, NamespaceType::kPid, kP3).children, 2u);
+  EXPECT_EQ(ops_.calls(kP2).parent, 1);
+  EXPECT_EQ(ops_.calls(kP2).owner, 1);
+  EXPECT_EQ(ops_.total().relations(), 2);  // nothing else asked again
+  EXPECT_EQ(discoverer_->last_resolved(), 1u);
+}
+
+TEST_F(DiscoveryTest, NamespaceNotSeenIsDroppedFromTheCache) {
+  AddBasic(&ops_);
+  TempTree tree("basic");
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops_);
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(d.cache_size(), 13u);
+
+  // The container exits.
+  fs::remove_all(tree.root() + "/1200");
+  fs::remove_all(tree.root() + "/1201");
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(d.cache_size(), 8u);
+  EXPECT_EQ(g.namespaces.size(), 8u);
+  EXPECT_EQ(g.Find(NamespaceType::kPid, kBasicPid), nullptr);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kInitPid).children, 0u);
+
+  // A new namespace reusing an old inode is asked about afresh.
+  fs::copy(kFixtures + "basic/1200", tree.root() + "/1200",
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  ops_.ResetCalls();
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(d.cache_size(), 13u);
+  EXPECT_EQ(ops_.calls(kBasicPid).parent, 1);
+  EXPECT_EQ(ops_.calls(kInitPid).parent, 0);
+  EXPECT_EQ(d.last_resolved(), 5u);
+}
+
+TEST_F(DiscoveryTest, TypesFilterAndCacheTogether) {
+  AddNested(&ops_);
+  DiscoveryOptions pid_only;
+  pid_only.types = {};
+  pid_only.types[TypeIndex(NamespaceType::kPid)] = true;
+  NamespaceGraph g = Run("nested", pid_only);
+  EXPECT_EQ(g.namespaces.size(), 5u);
+  // All types again: user namespaces are found, including owners that no
+  // process is in, though pid namespaces come from the cache.
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(g.namespaces.size(), 17u);
+  EXPECT_NE(g.Find(NamespaceType::kUser, kU3), nullptr);
+  EXPECT_EQ(Get(g, NamespaceType::kUser, kU2).depth, 2u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kP2).owner_inode,
+            std::optional<std::uint64_t>(kU2));
+  for (const NamespaceInfo& n : g.namespaces) {
+    if (n.type == NamespaceType::kUser) {
+      EXPECT_TRUE(n.owner_uid.has_value()) << n.inode;  // resolved
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Denied: a real permission check, as an unprivileged user in a child.
+
+// Exit codes of the child; 0 is success.
+enum DeniedCheck {
+  kOpenFailed = 10,
+  kReadLinkNotDenied,
+  kDiscoverFailed,
+  kWrongDeniedCount,
+  kWrongScanned,
+  kDeniedNamespaceListed,
+  kWrongProcesses,
+  kDropFailed,
+  kOtherCounted,
+};
+
+int DeniedChild(const std::string& root) {
+  // Group first: once the uid is dropped, setresgid is no longer allowed.
+  if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+      ::setresuid(65534, 65534, 65534) != 0) {
+    return kDropFailed;
+  }
+  std::unique_ptr<ProcFs> procfs;
+  if (!ProcFs::Open(root, &procfs).ok()) return kOpenFailed;
+  UniqueFd dir;
+  if (!procfs->OpenPid(3, &dir).ok()) return kOpenFailed;
+  NamespaceLink link{};
+  if (!ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kNet, &link)
+           .IsPermissionDenied()) {
+    return kReadLinkNotDenied;
+  }
+  FakeNamespaceOps ops;
+  AddHost(&ops);
+  AddFlat(&ops, NamespaceType::kNet, kDeniedNet, kInitUser, 300);
+  Discoverer d(procfs.get(), &ops);
+  NamespaceGraph g;
+  if (!d.Discover(DiscoveryOptions(), &g).ok()) return kDiscoverFailed;
+  if (g.stats.permission_denied != 1) return kWrongDeniedCount;
+  if (g.stats.processes_scanned != 3) return kWrongScanned;
+  if (g.stats.other != 0 || g.stats.vanished != 0) return kOtherCounted;
+  if (g.Find(NamespaceType::kNet, kDeniedNet) != nullptr) {
+    return kDeniedNamespaceListed;
+  }
+  const NamespaceInfo* net = g.Find(NamespaceType::kNet, kInitNet);
+  if (net == nullptr || net->processes != 2) return kWrongProcesses;
+  return 0;
+}
+
+TEST(DiscoveryDeniedTest, UnreadableNsDirectoryIsCountedAsDenied) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to drop to another uid and make a real "
+                    "permission check";
+  }
+  TempTree tree("denied");
+  const std::string ns_dir = tree.root() + "/3/ns";
+  ASSERT_EQ(::chmod(ns_dir.c_str(), 0), 0);
+
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(DeniedChild(tree.root()));
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "child status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "check " << WEXITSTATUS(status) << " failed (see DeniedCheck)";
+
+  // As root the same tree reads fine: the permission bits were the cause.
+  FakeNamespaceOps ops;
+  AddHost(&ops);
+  AddFlat(&ops, NamespaceType::kNet, kDeniedNet, kInitUser, 300);
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops);
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(g.stats.permission_denied, 0u);
+  EXPECT_NE(g.Find(NamespaceType::kNet, kDeniedNet), nullptr);
+}
+
+}  // namespace
+}  // namespace nsexp

@@ -1,0 +1,296 @@
+// Tests of RenderTree on the nested fixture: text layout and JSON.
+#include "ns/tree_view.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ns/discovery.h"
+#include "ns/fake_namespace_ops.h"
+#include "ns/fixture_tables.h"
+
+namespace nsexp {
+namespace {
+
+using namespace fixture;  // NOLINT(build/namespaces): the fixture names
+using testing::HasSubstr;
+
+const std::string kFixtures = std::string(NSEXP_FIXTURES_DIR) + "/proc/";
+
+// A minimal JSON checker (RFC 8259 grammar, no semantic checks): true when
+// "text" is exactly one JSON value, optionally followed by whitespace.
+class JsonChecker {
+ public:
+  static bool Valid(std::string_view text) {
+    JsonChecker c(text);
+    c.SkipSpace();
+    if (!c.Value(0)) return false;
+    c.SkipSpace();
+    return c.pos_ == c.s_.size();
+  }
+
+ private:
+  explicit JsonChecker(std::string_view s) : s_(s) {}
+
+  bool Eat(char c) {
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void SkipSpace() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' ||
+                                s_[pos_] == '\t' || s_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool Literal(std::string_view word) {
+    if (s_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+  bool Value(int depth) {
+    if (depth > 200 || pos_ >= s_.size()) return false;
+    switch (s_[pos_]) {
+      case '{':
+        return Object(depth);
+      case '[':
+        return Array(depth);
+      case '"':
+        return String();
+      case 't':
+        return Literal("true");
+      case 'f':
+        return Literal("false");
+      case 'n':
+        return Literal("null");
+      default:
+        return Number();
+    }
+  }
+  bool Object(int depth) {
+    Eat('{');
+    SkipSpace();
+    if (Eat('}')) return true;
+    for (;;) {
+      SkipSpace();
+      if (pos_ >= s_.size() || s_[pos_] != '"' || !String()) return false;
+      SkipSpace();
+      if (!Eat(':')) return false;
+      SkipSpace();
+      if (!Value(depth + 1)) return false;
+      SkipSpace();
+      if (Eat('}')) return true;
+      if (!Eat(',')) return false;
+    }
+  }
+  bool Array(int depth) {
+    Eat('[');
+    SkipSpace();
+    if (Eat(']')) return true;
+    for (;;) {
+      SkipSpace();
+      if (!Value(depth + 1)) return false;
+      SkipSpace();
+      if (Eat(']')) return true;
+      if (!Eat(',')) return false;
+    }
+  }
+  bool String() {
+    Eat('"');
+    while (pos_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[pos_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (pos_ >= s_.size()) return false;
+        const char e = s_[pos_++];
+        if (e == 'u') {
+          for (int i = 0; i < 4; ++i) {
+            if (pos_ >= s_.size() ||
+                !std::isxdigit(static_cast<unsigned char>(s_[pos_++]))) {
+              return false;
+            }
+          }
+        } else if (std::string_view("\"\\/bfnrt").find(e) ==
+                   std::string_view::npos) {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+  bool Digits() {
+    const std::size_t start = pos_;
+    while (pos_ < s_.size() &&
+           std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
+      ++pos_;
+    }
+    return pos_ > start;
+  }
+  bool Number() {
+    Eat('-');
+    if (Eat('0')) {
+      // no leading zeros
+    } else if (!Digits()) {
+      return false;
+    }
+    if (Eat('.') && !Digits()) return false;
+    if (Eat('e') || Eat('E')) {
+      if (!Eat('+')) Eat('-');
+      if (!Digits()) return false;
+    }
+    return true;
+  }
+
+  std::string_view s_;
+  std::size_t pos_ = 0;
+};
+
+TEST(JsonCheckerTest, AcceptsAndRejects) {
+  EXPECT_TRUE(JsonChecker::Valid(R"({"a":[1,-2.5e3,true,null,"x\"\u00e9"]})"));
+  EXPECT_TRUE(JsonChecker::Valid("[]\n"));
+  EXPECT_FALSE(JsonChecker::Valid(R"({"a":1,})"));
+  EXPECT_FALSE(JsonChecker::Valid(R"({"a" 1})"));
+  EXPECT_FALSE(JsonChecker::Valid("[1] [2]"));
+  EXPECT_FALSE(JsonChecker::Valid("\"tab\there\""));
+  EXPECT_FALSE(JsonChecker::Valid(R"(["\q"])"));
+  EXPECT_FALSE(JsonChecker::Valid("[01]"));
+  EXPECT_FALSE(JsonChecker::Valid("{"));
+}
+
+class TreeViewTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    AddNested(&ops_);
+    ASSERT_TRUE(ProcFs::Open(kFixtures + "nested", &procfs_).ok());
+    Discoverer d(procfs_.get(), &ops_);
+    DiscoveryOptions options;
+    options.collect_members = true;
+    ASSERT_TRUE(d.Discover(options, &graph_).ok());
+  }
+
+  FakeNamespaceOps ops_;
+  std::unique_ptr<ProcFs> procfs_;
+  NamespaceGraph graph_;
+};
+
+TEST_F(TreeViewTest, PidTextIndentsByDepthWithNStgid) {
+  EXPECT_EQ(
+      RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kText),
+      "pid:[4026531836] ns_id=5 processes=2\n"
+      "        [1]  systemd\n"
+      "        [700]  netns\n"
+      "    pid:[4026532301] ns_id=203 processes=1\n"
+      "            [500 1]  unshare\n"
+      "        pid:[4026532303] ns_id=204 processes=2\n"
+      "                [501 5 1]  sh\n"
+      "                [502 6 2]  sleep\n"
+      "    pid:[4026532310] ns_id=205 processes=0\n"
+      "        pid:[4026532311] ns_id=206 processes=1\n"
+      "                [600 7 1]  inner\n");
+}
+
+TEST_F(TreeViewTest, UserTextShowsOwnerUid) {
+  EXPECT_EQ(
+      RenderTree(*procfs_, graph_, NamespaceType::kUser, TreeFormat::kText),
+      "user:[4026531837] ns_id=7 owner_uid=0 processes=3\n"
+      "        [1]  systemd\n"
+      "        [600 7 1]  inner\n"
+      "        [700]  netns\n"
+      "    user:[4026532300] ns_id=200 owner_uid=1000 processes=1\n"
+      "            [500 1]  unshare\n"
+      "        user:[4026532304] ns_id=201 owner_uid=1000 processes=2\n"
+      "                [501 5 1]  sh\n"
+      "                [502 6 2]  sleep\n"
+      "    user:[4026532321] ns_id=202 owner_uid=1001 processes=0\n");
+}
+
+TEST_F(TreeViewTest, FlatTypeListedUnderItsOwner) {
+  const std::string text =
+      RenderTree(*procfs_, graph_, NamespaceType::kNet, TreeFormat::kText);
+  EXPECT_THAT(text, HasSubstr("user:[4026531837] ns_id=7 owner_uid=0 "
+                              "processes=3\n"
+                              "    net:[4026531840] ns_id=4 processes=5\n"
+                              "            [1]  systemd\n"
+                              "            [500 1]  unshare\n"));
+  EXPECT_THAT(text, HasSubstr("    user:[4026532321] ns_id=202 owner_uid=1001 "
+                              "processes=0\n"
+                              "        net:[4026532320] ns_id=208 processes=1\n"
+                              "                [700]  netns\n"));
+  EXPECT_THAT(text, testing::Not(HasSubstr("owner not visible")));
+}
+
+TEST_F(TreeViewTest, FlatTypeWithHiddenOwner) {
+  for (NamespaceInfo& n : graph_.namespaces) {
+    if (n.type == NamespaceType::kNet && n.inode == kN1) n.owner_inode.reset();
+  }
+  const std::string text =
+      RenderTree(*procfs_, graph_, NamespaceType::kNet, TreeFormat::kText);
+  EXPECT_THAT(text, HasSubstr("(owner not visible)\n"
+                              "    net:[4026532320] ns_id=208 processes=1\n"
+                              "            [700]  netns\n"));
+}
+
+TEST_F(TreeViewTest, ExitedMemberIsShownAsExited) {
+  for (NamespaceInfo& n : graph_.namespaces) {
+    if (n.type == NamespaceType::kPid && n.inode == kP4) {
+      n.members.push_back(31337);  // not in the fixture
+    }
+  }
+  const std::string text =
+      RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kText);
+  EXPECT_THAT(text, HasSubstr("                [600 7 1]  inner\n"
+                              "                [31337]  (exited)\n"));
+  const std::string json =
+      RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kJson);
+  EXPECT_TRUE(JsonChecker::Valid(json)) << json;
+  EXPECT_THAT(json, HasSubstr("{\"pid\":31337,\"nstgid\":[31337],"
+                              "\"command\":\"\",\"exited\":true}"));
+}
+
+TEST_F(TreeViewTest, JsonIsValidForEveryType) {
+  for (NamespaceType t : kAllNamespaceTypes) {
+    SCOPED_TRACE(NamespaceTypeName(t));
+    const std::string json = RenderTree(*procfs_, graph_, t, TreeFormat::kJson);
+    EXPECT_TRUE(JsonChecker::Valid(json)) << json;
+    EXPECT_THAT(json, HasSubstr("\"type\":\"" +
+                                std::string(NamespaceTypeName(t)) + "\""));
+  }
+}
+
+TEST_F(TreeViewTest, PidJsonContent) {
+  const std::string json =
+      RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kJson);
+  ASSERT_TRUE(JsonChecker::Valid(json)) << json;
+  EXPECT_EQ(json.rfind("{\"type\":\"pid\",\"roots\":[{", 0), 0u) << json;
+  EXPECT_THAT(json, HasSubstr("{\"pid\":502,\"nstgid\":[502,6,2],"
+                              "\"command\":\"sleep\",\"exited\":false}"));
+  EXPECT_THAT(json,
+              HasSubstr("\"type\":\"pid\",\"inode\":4026532310,\"ns_id\":205,"
+                        "\"parent_inode\":4026531836,\"owner_inode\":"
+                        "4026531837,\"depth\":1,\"processes\":0,"
+                        "\"members\":[]"));
+  // The top has no parent.
+  EXPECT_THAT(json, HasSubstr("\"inode\":4026531836,\"ns_id\":5,"
+                              "\"parent_inode\":null"));
+  EXPECT_EQ(json.back(), '\n');
+}
+
+TEST_F(TreeViewTest, EmptyGraph) {
+  const NamespaceGraph empty;
+  EXPECT_EQ(RenderTree(*procfs_, empty, NamespaceType::kPid, TreeFormat::kText),
+            "");
+  EXPECT_EQ(RenderTree(*procfs_, empty, NamespaceType::kPid, TreeFormat::kJson),
+            "{\"type\":\"pid\",\"roots\":[]}\n");
+  EXPECT_EQ(RenderTree(*procfs_, empty, NamespaceType::kNet, TreeFormat::kJson),
+            "{\"type\":\"net\",\"roots\":[],\"unowned\":[]}\n");
+}
+
+}  // namespace
+}  // namespace nsexp

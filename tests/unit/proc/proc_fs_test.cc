@@ -1,0 +1,546 @@
+// Tests of the /proc parsers (table-driven) and of ProcFs over fixture trees.
+#include "proc/proc_fs.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace nsexp {
+namespace {
+
+using testing::ElementsAre;
+
+const std::string kFixtures = std::string(NSEXP_FIXTURES_DIR) + "/proc/";
+
+// ---------------------------------------------------------------------------
+// ParseNamespaceLink
+
+struct LinkCase {
+  const char* text;
+  std::optional<NamespaceLink> want;
+};
+
+class ParseNamespaceLinkTest : public testing::TestWithParam<LinkCase> {};
+
+TEST_P(ParseNamespaceLinkTest, Parses) {
+  const LinkCase& c = GetParam();
+  const auto got = ParseNamespaceLink(c.text);
+  ASSERT_EQ(got.has_value(), c.want.has_value()) << '"' << c.text << '"';
+  if (got) {
+    EXPECT_EQ(got->type, c.want->type) << c.text;
+    EXPECT_EQ(got->inode, c.want->inode) << c.text;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Valid, ParseNamespaceLinkTest,
+    testing::Values(LinkCase{"cgroup:[4026531835]",
+                             NamespaceLink{NamespaceType::kCgroup, 4026531835}},
+                    LinkCase{"ipc:[4026531839]",
+                             NamespaceLink{NamespaceType::kIpc, 4026531839}},
+                    LinkCase{"mnt:[4026531841]",
+                             NamespaceLink{NamespaceType::kMnt, 4026531841}},
+                    LinkCase{"net:[4026531993]",
+                             NamespaceLink{NamespaceType::kNet, 4026531993}},
+                    LinkCase{"pid:[4026531836]",
+                             NamespaceLink{NamespaceType::kPid, 4026531836}},
+                    LinkCase{"time:[4026531834]",
+                             NamespaceLink{NamespaceType::kTime, 4026531834}},
+                    LinkCase{"user:[4026531837]",
+                             NamespaceLink{NamespaceType::kUser, 4026531837}},
+                    LinkCase{"uts:[4026531838]",
+                             NamespaceLink{NamespaceType::kUts, 4026531838}},
+                    LinkCase{"net:[1]", NamespaceLink{NamespaceType::kNet, 1}},
+                    LinkCase{"net:[18446744073709551615]",
+                             NamespaceLink{
+                                 NamespaceType::kNet,
+                                 std::numeric_limits<std::uint64_t>::max()}}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Malformed, ParseNamespaceLinkTest,
+    testing::Values(
+        LinkCase{"", std::nullopt}, LinkCase{"net", std::nullopt},
+        LinkCase{"net:", std::nullopt}, LinkCase{"net:[", std::nullopt},
+        LinkCase{"net:[]", std::nullopt}, LinkCase{"net:[12a]", std::nullopt},
+        LinkCase{"net:[a12]", std::nullopt}, LinkCase{"net:[-1]", std::nullopt},
+        LinkCase{"net:[+1]", std::nullopt}, LinkCase{"net:[ 1]", std::nullopt},
+        LinkCase{"net:[0]", std::nullopt}, LinkCase{"net:[1234", std::nullopt},
+        LinkCase{"net:1234]", std::nullopt}, LinkCase{"net:1234", std::nullopt},
+        LinkCase{"bogus:[1]", std::nullopt}, LinkCase{"NET:[1]", std::nullopt},
+        LinkCase{"pid_for_children:[1]", std::nullopt},
+        LinkCase{":[1]", std::nullopt},
+        LinkCase{"net:[99999999999999999999999]", std::nullopt},
+        LinkCase{"net:[18446744073709551616]", std::nullopt},
+        LinkCase{"net:[4026531993]x", std::nullopt},
+        LinkCase{"net:[4026531993]\n", std::nullopt},
+        LinkCase{"net:[4026531993] ", std::nullopt},
+        LinkCase{" net:[4026531993]", std::nullopt},
+        LinkCase{"net:[[4026531993]]", std::nullopt},
+        LinkCase{"net::[4026531993]", std::nullopt}));
+
+// ---------------------------------------------------------------------------
+// ParseProcessStatus
+
+// A status file as Linux 6.x writes it; NStgid and the rest substituted.
+std::string StatusText(
+    const std::string& nstgid_line, const std::string& ppid_line = "PPid:\t1",
+    const std::string& uid_line = "Uid:\t1000\t1001\t1002\t1003") {
+  return "Name:\tsh\n"
+         "Umask:\t0022\n"
+         "State:\tS (sleeping)\n"
+         "Tgid:\t4242\n"
+         "Ngid:\t0\n"
+         "Pid:\t4242\n" +
+         ppid_line +
+         "\n"
+         "TracerPid:\t0\n" +
+         uid_line +
+         "\n"
+         "Gid:\t1000\t1000\t1000\t1000\n"
+         "FDSize:\t64\n"
+         "Groups:\t4 24 27 \n" +
+         nstgid_line +
+         "NSpid:\t4242\t17\t1\n"
+         "NSpgid:\t4242\t17\t1\n"
+         "NSsid:\t4242\t17\t1\n"
+         "Kthread:\t0\n"
+         "VmPeak:\t    8484 kB\n"
+         "Threads:\t1\n"
+         "Cpus_allowed_list:\t0-3\n";
+}
+
+TEST(ParseProcessStatusTest, RealisticFields) {
+  ProcessStatus st;
+  ASSERT_TRUE(ParseProcessStatus(StatusText("NStgid:\t4242\n"), &st).ok());
+  EXPECT_EQ(st.name, "sh");
+  EXPECT_EQ(st.ppid, 1);
+  ASSERT_TRUE(st.uid.has_value());
+  EXPECT_EQ(*st.uid, 1000u);  // the real uid, not the effective one
+  EXPECT_THAT(st.nstgid, ElementsAre(4242));
+}
+
+TEST(ParseProcessStatusTest, NStgidOfOneTwoAndThreeEntries) {
+  struct Case {
+    const char* line;
+    std::vector<pid_t> want;
+  };
+  const Case cases[] = {
+      {"NStgid:\t4242\n", {4242}},
+      {"NStgid:\t4242\t1\n", {4242, 1}},
+      {"NStgid:\t4242\t17\t1\n", {4242, 17, 1}},
+      {"NStgid:\t4242 17  1 \n", {4242, 17, 1}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.line);
+    ProcessStatus st;
+    ASSERT_TRUE(ParseProcessStatus(StatusText(c.line), &st).ok());
+    EXPECT_EQ(st.nstgid, c.want);
+  }
+}
+
+TEST(ParseProcessStatusTest, MissingFieldsStayEmpty) {
+  ProcessStatus st;
+  st.ppid = 99;
+  st.nstgid = {7};
+  ASSERT_TRUE(
+      ParseProcessStatus("Name:\tkworker/0:1\nState:\tI (idle)\n", &st).ok());
+  EXPECT_EQ(st.name, "kworker/0:1");
+  EXPECT_EQ(st.ppid, 0);  // reset, not left over
+  EXPECT_TRUE(st.nstgid.empty());
+  EXPECT_FALSE(st.uid.has_value());
+
+  ASSERT_TRUE(ParseProcessStatus("", &st).ok());
+  EXPECT_EQ(st.name, "");
+}
+
+TEST(ParseProcessStatusTest, NameKeepsInnerSpacesAndColons) {
+  ProcessStatus st;
+  ASSERT_TRUE(ParseProcessStatus("Name:\tmy proc: x\nPPid:\t0\n", &st).ok());
+  EXPECT_EQ(st.name, "my proc: x");
+}
+
+TEST(ParseProcessStatusTest, MalformedFieldsAreInvalidArgument) {
+  const std::string cases[] = {
+      StatusText("NStgid:\t4242\tabc\n"),
+      StatusText("NStgid:\t4242\t-1\n"),
+      StatusText("NStgid:\t\n"),
+      StatusText("NStgid:\t42x\n"),
+      StatusText("NStgid:\t4242\t99999999999\n"),
+      StatusText("NStgid:\t1\n", "PPid:\tone"),
+      StatusText("NStgid:\t1\n", "PPid:\t"),
+      StatusText("NStgid:\t1\n", "PPid:\t-1"),
+      StatusText("NStgid:\t1\n", "PPid:\t1 2"),
+      StatusText("NStgid:\t1\n", "PPid:\t1", "Uid:\troot\t0\t0\t0"),
+      StatusText("NStgid:\t1\n", "PPid:\t1", "Uid:\t"),
+      StatusText("NStgid:\t1\n", "PPid:\t1", "Uid:\t-5\t0\t0\t0"),
+  };
+  for (const std::string& text : cases) {
+    ProcessStatus st;
+    const Status s = ParseProcessStatus(text, &st);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << text;
+  }
+}
+
+TEST(ParseProcessStatusTest, TruncatedLastLine) {
+  ProcessStatus st;
+  // Cut in the middle of the NStgid list, without a newline: what is there
+  // parses.
+  ASSERT_TRUE(
+      ParseProcessStatus("Name:\tsh\nPPid:\t7\nNStgid:\t4242\t1", &st).ok());
+  EXPECT_THAT(st.nstgid, ElementsAre(4242, 1));
+  EXPECT_EQ(st.ppid, 7);
+  // Cut right after the key: the field is present but empty.
+  EXPECT_EQ(ParseProcessStatus("Name:\tsh\nNStgid:", &st).code(),
+            Status::Code::kInvalidArgument);
+  // Cut inside a key: the line is not a field.
+  ASSERT_TRUE(ParseProcessStatus("Name:\tsh\nNSt", &st).ok());
+  EXPECT_TRUE(st.nstgid.empty());
+}
+
+// ---------------------------------------------------------------------------
+// ParseSysctlInteger
+
+TEST(ParseSysctlIntegerTest, Table) {
+  struct Case {
+    const char* text;
+    std::optional<std::int64_t> want;
+  };
+  const Case cases[] = {
+      {"31231\n", 31231},
+      {"0\n", 0},
+      {"0", 0},
+      {"  42 \n", 42},
+      {"-1\n", -1},
+      {"9223372036854775807\n", std::numeric_limits<std::int64_t>::max()},
+      {"-9223372036854775808\n", std::numeric_limits<std::int64_t>::min()},
+      {"9223372036854775808\n", std::nullopt},
+      {"", std::nullopt},
+      {"\n", std::nullopt},
+      {"-", std::nullopt},
+      {"--5", std::nullopt},
+      {"-+5", std::nullopt},
+      {"+5", std::nullopt},
+      {"lots\n", std::nullopt},
+      {"12 34\n", std::nullopt},
+      {"12abc", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ParseSysctlInteger(c.text), c.want) << '"' << c.text << '"';
+  }
+}
+
+// ---------------------------------------------------------------------------
+// ParseStatFlags
+
+TEST(ParseStatFlagsTest, Table) {
+  struct Case {
+    const char* text;
+    std::optional<unsigned long> want;
+  };
+  const Case cases[] = {
+      {"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0\n", 2129984},
+      {"4242 (sh) S 1 4242 4242 34816 4242 4194560 1500 0\n", 4194560},
+      {"7 (a b) c) R 1 7 7 0 -1 64 0", 64},  // comm with ") " inside
+      {"7 (x) R 1 7 7 0 -1 64", 64},         // flags last, no newline
+      {"7 (x) R 1 7 7 0 -1", std::nullopt},  // cut before flags
+      {"7 (x) R 1 7 7 0 -1 ", std::nullopt},
+      {"7 (x) R 1 7 7 0 -1 -64 0", std::nullopt},
+      {"7 (x) R 1 7 7 0 -1 6x4 0", std::nullopt},
+      {"7 x R 1 7 7 0 -1 64 0", std::nullopt},  // no ')'
+      {"", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ParseStatFlags(c.text), c.want) << c.text;
+  }
+  const auto kthread = ParseStatFlags(cases[0].text);
+  ASSERT_TRUE(kthread.has_value());
+  EXPECT_NE(*kthread & kPfKthread, 0u);
+  EXPECT_EQ(*ParseStatFlags(cases[1].text) & kPfKthread, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// ParseNsfsMounts
+
+TEST(ParseNsfsMountsTest, FindsNsfsMountsOnly) {
+  const std::string text =
+      "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+      "614 29 0:4 net:[4026532562] /run/netns/blue rw shared:310 - nsfs "
+      "nsfs rw\n"
+      "615 29 0:4 net:[4026532563] /run/netns/a\\040b\\134c rw - nsfs nsfs "
+      "rw\n"
+      "616 29 0:4 / /run/not_a_namespace rw - nsfs nsfs rw\n"
+      "617 29 0:4 bogus:[1] /run/x rw - nsfs nsfs rw\n"
+      "618 29 0:4 mnt:[4026532564] /run/m rw - tmpfs tmpfs rw\n"
+      "garbage line\n"
+      "619 29 0:4 uts:[4026532565] /run/u rw master:2 - nsfs nsfs rw";
+  const std::vector<NsfsMount> mounts = ParseNsfsMounts(text);
+  ASSERT_EQ(mounts.size(), 3u);
+  EXPECT_EQ(mounts[0].link, (NamespaceLink{NamespaceType::kNet, 4026532562}));
+  EXPECT_EQ(mounts[0].mount_point, "/run/netns/blue");
+  EXPECT_EQ(mounts[1].link, (NamespaceLink{NamespaceType::kNet, 4026532563}));
+  EXPECT_EQ(mounts[1].mount_point, "/run/netns/a b\\c");
+  EXPECT_EQ(mounts[2].link, (NamespaceLink{NamespaceType::kUts, 4026532565}));
+  EXPECT_EQ(mounts[2].mount_point, "/run/u");
+  EXPECT_TRUE(ParseNsfsMounts("").empty());
+}
+
+// ---------------------------------------------------------------------------
+// ProcFs over the fixture trees
+
+std::unique_ptr<ProcFs> OpenFixture(const std::string& scenario) {
+  std::unique_ptr<ProcFs> fs;
+  const Status s = ProcFs::Open(kFixtures + scenario, &fs);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return fs;
+}
+
+TEST(ProcFsTest, OpenMissingRootIsNotFound) {
+  std::unique_ptr<ProcFs> fs;
+  const Status s = ProcFs::Open(kFixtures + "no_such_scenario", &fs);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_EQ(fs, nullptr);
+}
+
+TEST(ProcFsTest, OpenRegularFileIsNotFound) {
+  std::unique_ptr<ProcFs> fs;
+  const Status s = ProcFs::Open(kFixtures + "vanished_pid/31", &fs);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+}
+
+TEST(ProcFsTest, RootIsKept) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  EXPECT_EQ(fs->root(), kFixtures + "basic");
+}
+
+TEST(ProcFsTest, ListPidsAscendingIgnoringNonNumeric) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  std::vector<pid_t> pids = {99};  // replaced, not appended to
+  ASSERT_TRUE(fs->ListPids(&pids).ok());
+  // "self", "thread-self", "sys", "stat", "uptime", "1a" and "0" are not
+  // processes.
+  EXPECT_THAT(pids, ElementsAre(1, 2, 400, 1200, 1201));
+}
+
+TEST(ProcFsTest, ListPidsIncludesNumericNonDirectories) {
+  auto fs = OpenFixture("vanished_pid");
+  ASSERT_NE(fs, nullptr);
+  std::vector<pid_t> pids;
+  ASSERT_TRUE(fs->ListPids(&pids).ok());
+  // 31 is a regular file: listed (getdents cannot tell) and found to have
+  // vanished when opened.
+  EXPECT_THAT(pids, ElementsAre(1, 30, 31, 32, 33));
+  UniqueFd dir;
+  EXPECT_TRUE(fs->OpenPid(31, &dir).IsNotFound());
+  EXPECT_FALSE(dir.valid());
+}
+
+TEST(ProcFsTest, OpenPidOfMissingProcessIsNotFound) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  UniqueFd dir;
+  const Status s = fs->OpenPid(31337, &dir);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+}
+
+TEST(ProcFsTest, ReadNamespaceLinkAllTypes) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  UniqueFd dir;
+  ASSERT_TRUE(fs->OpenPid(1200, &dir).ok());
+  const std::pair<NamespaceType, std::uint64_t> want[] = {
+      {NamespaceType::kCgroup, 4026531835}, {NamespaceType::kIpc, 4026532202},
+      {NamespaceType::kMnt, 4026532203},    {NamespaceType::kNet, 4026532200},
+      {NamespaceType::kPid, 4026532204},    {NamespaceType::kTime, 4026531834},
+      {NamespaceType::kUser, 4026531837},   {NamespaceType::kUts, 4026532201},
+  };
+  for (const auto& [type, inode] : want) {
+    SCOPED_TRACE(NamespaceTypeName(type));
+    NamespaceLink link{};
+    ASSERT_TRUE(ProcFs::ReadNamespaceLink(dir.get(), type, &link).ok());
+    EXPECT_EQ(link, (NamespaceLink{type, inode}));
+  }
+}
+
+TEST(ProcFsTest, PidDirWithoutNsIsNotFound) {
+  auto fs = OpenFixture("vanished_pid");
+  ASSERT_NE(fs, nullptr);
+  UniqueFd dir;
+  ASSERT_TRUE(fs->OpenPid(30, &dir).ok());
+  NamespaceLink link{};
+  const Status s =
+      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kNet, &link);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  UniqueFd ns;
+  EXPECT_TRUE(
+      ProcFs::OpenNamespace(dir.get(), NamespaceType::kNet, &ns).IsNotFound());
+}
+
+TEST(ProcFsTest, MainThreadExitedLeavesPidAndUser) {
+  auto fs = OpenFixture("vanished_pid");
+  ASSERT_NE(fs, nullptr);
+  UniqueFd dir;
+  ASSERT_TRUE(fs->OpenPid(32, &dir).ok());
+  NamespaceLink link{};
+  EXPECT_TRUE(
+      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kPid, &link).ok());
+  EXPECT_EQ(link.inode, 4026531836u);
+  EXPECT_TRUE(
+      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kUser, &link).ok());
+  EXPECT_TRUE(ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kMnt, &link)
+                  .IsNotFound());
+}
+
+TEST(ProcFsTest, MalformedLinksAreInvalidArgument) {
+  auto fs = OpenFixture("malformed");
+  ASSERT_NE(fs, nullptr);
+  UniqueFd dir;
+  ASSERT_TRUE(fs->OpenPid(40, &dir).ok());
+  // net -> "net:[12a]", uts -> "bogus:[1]", ipc -> "ipc:[]",
+  // mnt -> "net:[...]" (another type's link), cgroup -> trailing bytes.
+  for (NamespaceType t :
+       {NamespaceType::kNet, NamespaceType::kUts, NamespaceType::kIpc,
+        NamespaceType::kMnt, NamespaceType::kCgroup}) {
+    SCOPED_TRACE(NamespaceTypeName(t));
+    NamespaceLink link{NamespaceType::kPid, 7};
+    const Status s = ProcFs::ReadNamespaceLink(dir.get(), t, &link);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+    EXPECT_EQ(link, (NamespaceLink{NamespaceType::kPid, 7}));  // untouched
+  }
+  NamespaceLink link{};
+  EXPECT_TRUE(
+      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kPid, &link).ok());
+}
+
+TEST(ProcFsTest, ReadComm) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  UniqueFd dir;
+  ASSERT_TRUE(fs->OpenPid(2, &dir).ok());
+  std::string comm = "old";
+  ASSERT_TRUE(ProcFs::ReadComm(dir.get(), &comm).ok());
+  EXPECT_EQ(comm, "kthreadd");  // without the newline
+}
+
+TEST(ProcFsTest, ReadStatus) {
+  auto fs = OpenFixture("nested");
+  ASSERT_NE(fs, nullptr);
+  ProcessStatus st;
+  ASSERT_TRUE(fs->ReadStatus(502, &st).ok());
+  EXPECT_EQ(st.name, "sleep");
+  EXPECT_EQ(st.ppid, 501);
+  EXPECT_EQ(st.uid, std::optional<uid_t>(1000));
+  EXPECT_THAT(st.nstgid, ElementsAre(502, 6, 2));
+  ASSERT_TRUE(fs->ReadStatus(500, &st).ok());
+  EXPECT_THAT(st.nstgid, ElementsAre(500, 1));
+  ASSERT_TRUE(fs->ReadStatus(1, &st).ok());
+  EXPECT_THAT(st.nstgid, ElementsAre(1));
+}
+
+TEST(ProcFsTest, ReadStatusErrors) {
+  auto fs = OpenFixture("malformed");
+  ASSERT_NE(fs, nullptr);
+  ProcessStatus st;
+  EXPECT_EQ(fs->ReadStatus(40, &st).code(), Status::Code::kInvalidArgument);
+  EXPECT_TRUE(fs->ReadStatus(31337, &st).IsNotFound());
+}
+
+TEST(ProcFsTest, ReadNamespaceLimitAllTypes) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  for (NamespaceType t : kAllNamespaceTypes) {
+    SCOPED_TRACE(NamespaceTypeName(t));
+    std::int64_t v = 0;
+    ASSERT_TRUE(fs->ReadNamespaceLimit(t, &v).ok());
+    EXPECT_EQ(v, 63200 + static_cast<std::int64_t>(TypeIndex(t)));
+  }
+}
+
+TEST(ProcFsTest, ReadNamespaceLimitErrors) {
+  auto fs = OpenFixture("malformed");
+  ASSERT_NE(fs, nullptr);
+  std::int64_t v = -7;
+  EXPECT_EQ(fs->ReadNamespaceLimit(NamespaceType::kNet, &v).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_TRUE(fs->ReadNamespaceLimit(NamespaceType::kTime, &v).IsNotFound());
+  EXPECT_EQ(v, -7);
+  ASSERT_TRUE(fs->ReadNamespaceLimit(NamespaceType::kPid, &v).ok());
+  EXPECT_EQ(v, 63204);
+}
+
+TEST(ProcFsTest, ReadFileRelativeToRoot) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  std::string text;
+  ASSERT_TRUE(fs->ReadFile("self/comm", &text).ok());  // follows "self"
+  EXPECT_EQ(text, "sshd\n");
+  EXPECT_TRUE(fs->ReadFile("no/such/file", &text).IsNotFound());
+}
+
+TEST(ProcFsTest, IsKernelThread) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  for (const auto& [pid, want] :
+       {std::pair<pid_t, bool>{1, false}, {2, true}, {1200, false}}) {
+    UniqueFd dir;
+    ASSERT_TRUE(fs->OpenPid(pid, &dir).ok());
+    bool kthread = !want;
+    ASSERT_TRUE(ProcFs::IsKernelThread(dir.get(), &kthread).ok()) << pid;
+    EXPECT_EQ(kthread, want) << pid;
+  }
+  auto vanished = OpenFixture("vanished_pid");
+  ASSERT_NE(vanished, nullptr);
+  UniqueFd dir;
+  ASSERT_TRUE(vanished->OpenPid(30, &dir).ok());
+  bool kthread = false;
+  EXPECT_TRUE(ProcFs::IsKernelThread(dir.get(), &kthread).IsNotFound());
+}
+
+TEST(ProcFsTest, ReadNsfsMounts) {
+  auto fs = OpenFixture("bind_mounts");
+  ASSERT_NE(fs, nullptr);
+  std::vector<NsfsMount> mounts;
+  ASSERT_TRUE(fs->ReadNsfsMounts("self", &mounts).ok());
+  ASSERT_EQ(mounts.size(), 1u);
+  EXPECT_EQ(mounts[0].mount_point, "/run/netns/blue");
+  ASSERT_TRUE(fs->ReadNsfsMounts("1", &mounts).ok());
+  ASSERT_EQ(mounts.size(), 3u);
+  EXPECT_EQ(mounts[1].mount_point, "/run/docker/netns/with space");
+  EXPECT_EQ(mounts[2].link, (NamespaceLink{NamespaceType::kUts, 4026532502}));
+  EXPECT_TRUE(fs->ReadNsfsMounts("31337", &mounts).IsNotFound());
+}
+
+TEST(ProcFsTest, OpenMountedNamespaceErrors) {
+  auto fs = OpenFixture("bind_mounts");
+  ASSERT_NE(fs, nullptr);
+  UniqueFd fd;
+  EXPECT_EQ(fs->OpenMountedNamespace("1", "run/netns/blue", &fd).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(fs->OpenMountedNamespace("1", "", &fd).code(),
+            Status::Code::kInvalidArgument);
+  // The fixture has no 1/root: as for a process that has exited.
+  EXPECT_TRUE(
+      fs->OpenMountedNamespace("1", "/run/netns/blue", &fd).IsNotFound());
+  EXPECT_FALSE(fd.valid());
+}
+
+TEST(ReadSmallFileAtTest, StopsAtTheLimit) {
+  const int dir =
+      ::open((kFixtures + "basic").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir, 0);
+  UniqueFd owner(dir);
+  std::string text;
+  ASSERT_TRUE(ReadSmallFileAt(dir, "1/status", 10, &text).ok());
+  EXPECT_EQ(text, "Name:\tsyst");
+  EXPECT_TRUE(ReadSmallFileAt(dir, "1/nothing", 10, &text).IsNotFound());
+  EXPECT_TRUE(ReadSmallFileAt(dir, "1/comm/x", 10, &text).IsNotFound());
+}
+
+}  // namespace
+}  // namespace nsexp
