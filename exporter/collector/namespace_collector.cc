@@ -102,11 +102,12 @@ void NamespaceCollector::LogScan(const ScanStats& stats) const {
   }
 }
 
-std::vector<MetricFamily> NamespaceCollector::CollectOnce(
+NamespaceCollector::Collection NamespaceCollector::CollectOnce(
     const CollectorOptions& options) const {
+  Collection snap;
   const auto start = std::chrono::steady_clock::now();
-  std::vector<MetricFamily> out;
-  NamespaceGraph graph;
+  std::vector<MetricFamily>& out = snap.self;
+  NamespaceGraph& graph = snap.graph;
   Status s;
   try {
     {
@@ -120,16 +121,17 @@ std::vector<MetricFamily> NamespaceCollector::CollectOnce(
         std::int64_t v = 0;
         if (procfs_->ReadNamespaceLimit(t, &v).ok()) limits[TypeIndex(t)] = v;
       }
-      MetricsOptions mo = options.metrics;
-      mo.types = options.discovery.types;
-      out = BuildNamespaceFamilies(graph, limits, mo);
+      snap.limits = limits;
+      snap.metrics = options.metrics;
+      snap.metrics.types = options.discovery.types;
+      snap.ok = true;
     }
   } catch (const std::exception& e) {
     s = Status::IoError(std::string("collection threw: ") + e.what());
-    out.clear();
+    snap.ok = false;
   } catch (...) {
     s = Status::IoError("collection threw a non-standard exception");
-    out.clear();
+    snap.ok = false;
   }
   if (!s.ok())
     Log(LogLevel::kError, "collection failed", {{"err", s.ToString()}});
@@ -179,7 +181,7 @@ std::vector<MetricFamily> NamespaceCollector::CollectOnce(
     errors.metric.push_back(std::move(m));
   }
   out.push_back(std::move(errors));
-  return out;
+  return snap;
 }
 
 NamespaceCollector::SharedResult NamespaceCollector::CollectShared() const {
@@ -198,16 +200,14 @@ NamespaceCollector::SharedResult NamespaceCollector::CollectShared() const {
   const CollectorOptions options = options_;
   const std::uint64_t options_generation = options_generation_;
   lock.unlock();
-  std::shared_ptr<const std::vector<MetricFamily>> fresh;
+  std::shared_ptr<const Collection> fresh;
   try {
-    fresh =
-        std::make_shared<const std::vector<MetricFamily>>(CollectOnce(options));
+    fresh = std::make_shared<const Collection>(CollectOnce(options));
   } catch (...) {
-    fresh = std::make_shared<const std::vector<MetricFamily>>();
+    fresh = std::make_shared<const Collection>();
   }
   lock.lock();
-  std::shared_ptr<const std::vector<MetricFamily>> previous =
-      std::move(result_);
+  std::shared_ptr<const Collection> previous = std::move(result_);
   result_ = fresh;
   result_time_ = std::chrono::steady_clock::now();
   have_result_ = options_generation == options_generation_;
@@ -249,7 +249,15 @@ std::vector<MetricFamily> NamespaceCollector::Collect() const {
   try {
     const SharedResult shared = CollectShared();
     std::vector<MetricFamily> out;
-    if (shared.families) out = *shared.families;
+    if (shared.collection) {
+      if (shared.collection->ok) {
+        out = BuildNamespaceFamilies(shared.collection->graph,
+                                     shared.collection->limits,
+                                     shared.collection->metrics);
+      }
+      out.insert(out.end(), shared.collection->self.begin(),
+                 shared.collection->self.end());
+    }
     for (auto& f : CollectFresh()) out.push_back(std::move(f));
     return out;
   } catch (...) {

@@ -47,10 +47,21 @@ class NamespaceCollector : public prometheus::Collectable {
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
+  // What one collection found: the graph (turned into series by whoever
+  // serves it, as families or straight as text) and the self-metrics of
+  // that collection.
+  struct Collection {
+    bool ok = false;  // false: discovery failed; only "self" is set
+    NamespaceGraph graph;
+    NamespaceLimits limits;
+    MetricsOptions metrics;
+    std::vector<prometheus::MetricFamily> self;
+  };
+
   // The result of one collection, shared by every scrape it serves.
   struct SharedResult {
     std::uint64_t generation = 0;  // which collection; equal = same data
-    std::shared_ptr<const std::vector<prometheus::MetricFamily>> families;
+    std::shared_ptr<const Collection> collection;
   };
 
   // The data part of Collect(), without copying it: runs a collection or
@@ -81,8 +92,7 @@ class NamespaceCollector : public prometheus::Collectable {
   const ProcFs& procfs() const { return *procfs_; }
 
  private:
-  std::vector<prometheus::MetricFamily> CollectOnce(
-      const CollectorOptions& options) const;
+  Collection CollectOnce(const CollectorOptions& options) const;
   void LogScan(const ScanStats& stats) const;
 
   std::unique_ptr<ProcFs> procfs_;
@@ -104,7 +114,7 @@ class NamespaceCollector : public prometheus::Collectable {
   // must not be shared as the result of the new ones.
   std::uint64_t options_generation_ = 0;
   mutable std::chrono::steady_clock::time_point result_time_;
-  mutable std::shared_ptr<const std::vector<prometheus::MetricFamily>> result_;
+  mutable std::shared_ptr<const Collection> result_;
   mutable std::uint64_t result_generation_ = 0;
   mutable std::uint64_t errors_vanished_ = 0;
   mutable std::uint64_t errors_denied_ = 0;

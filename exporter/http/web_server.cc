@@ -241,7 +241,14 @@ class WebServer::Router : public CivetHandler {
         body = body_;
       } else {
         auto text = std::make_shared<std::string>();
-        if (shared.families) AppendTextFormat(*shared.families, text.get());
+        if (shared.collection) {
+          const NamespaceCollector::Collection& snap = *shared.collection;
+          if (snap.ok) {
+            AppendNamespaceText(snap.graph, snap.limits, snap.metrics,
+                                text.get());
+          }
+          AppendTextFormat(snap.self, text.get());
+        }
         body_ = text;
         body_generation_ = shared.generation;
         body = std::move(text);

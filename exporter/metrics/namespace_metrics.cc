@@ -1,10 +1,12 @@
 // The linux_namespace_* families, as DESIGN.md names them.
 #include "metrics/namespace_metrics.h"
 
+#include <charconv>
 #include <map>
 #include <utility>
 
 #include "base/utf8.h"
+#include "metrics/text_format.h"
 
 namespace nsexp {
 
@@ -22,124 +24,234 @@ MetricFamily Family(std::string name, std::string help, MetricType type) {
   return f;
 }
 
-ClientMetric Gauge(std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.gauge.value = value;
-  return m;
-}
-
-std::string OptionalNumber(const std::optional<std::uint64_t>& v) {
-  return v ? std::to_string(*v) : std::string();
-}
-
 }  // namespace
 
 std::string UntrustedLabelValue(std::string_view raw) {
   return SanitizeUtf8(raw, kMaxLabelValueBytes);
 }
 
-std::vector<MetricFamily> BuildNamespaceFamilies(
-    const NamespaceGraph& graph, const NamespaceLimits& limits,
-    const MetricsOptions& options) {
-  MetricFamily info = Family(
-      "linux_namespace_info",
-      "Namespace attributes from the nsfs ioctls; value is always 1. pid and "
-      "command name the lowest member process.",
-      MetricType::Gauge);
-  MetricFamily processes = Family(
-      "linux_namespace_processes",
-      "Processes (thread groups) whose /proc/PID/ns/<type> is this namespace.",
-      MetricType::Gauge);
-  MetricFamily depth = Family(
-      "linux_namespace_depth",
-      "Nesting level of a pid or user namespace, 0 for the topmost visible.",
-      MetricType::Gauge);
-  MetricFamily children = Family(
-      "linux_namespace_children",
-      "Direct child namespaces of a pid or user namespace.", MetricType::Gauge);
-  info.metric.reserve(graph.namespaces.size());
-  processes.metric.reserve(graph.namespaces.size());
+namespace {
+
+struct FamilySpec {
+  const char* name;
+  const char* help;
+};
+
+constexpr FamilySpec kInfo = {
+    "linux_namespace_info",
+    "Namespace attributes from the nsfs ioctls; value is always 1. pid and "
+    "command name the lowest member process."};
+constexpr FamilySpec kProcesses = {
+    "linux_namespace_processes",
+    "Processes (thread groups) whose /proc/PID/ns/<type> is this namespace."};
+constexpr FamilySpec kDepth = {
+    "linux_namespace_depth",
+    "Nesting level of a pid or user namespace, 0 for the topmost visible."};
+constexpr FamilySpec kChildren = {
+    "linux_namespace_children",
+    "Direct child namespaces of a pid or user namespace."};
+constexpr FamilySpec kCounts = {"linux_namespaces",
+                                "Namespaces of each type found."};
+constexpr FamilySpec kLimit = {
+    "linux_namespace_limit",
+    "Per-user limit on namespaces of each type, from "
+    "/proc/sys/user/max_<type>_namespaces."};
+constexpr FamilySpec kByDepth = {
+    "linux_namespaces_by_depth",
+    "Pid and user namespaces at each nesting level (0 = topmost visible)."};
+
+using LabelView = std::pair<std::string_view, std::string_view>;
+
+// Decimal text of a number in a caller-owned buffer, without allocating.
+class Number {
+ public:
+  template <typename T>
+  explicit Number(T v) {
+    const auto [end, ec] = std::to_chars(buf_, buf_ + sizeof(buf_), v);
+    len_ = ec == std::errc() ? static_cast<std::size_t>(end - buf_) : 0;
+  }
+  template <typename T>
+  explicit Number(const std::optional<T>& v) : Number(v.value_or(0)) {
+    if (!v) len_ = 0;
+  }
+  std::string_view view() const { return std::string_view(buf_, len_); }
+
+ private:
+  char buf_[24];
+  std::size_t len_ = 0;
+};
+
+bool PerNamespaceExported(const NamespaceInfo& n,
+                          const MetricsOptions& options) {
+  if (!options.types[TypeIndex(n.type)]) return false;
+  if (!options.per_namespace_series) return false;
+  if (options.exclude_types[TypeIndex(n.type)]) return false;
+  if (!options.exclude_commands.empty() && n.pid > 0) {
+    for (const std::regex& re : options.exclude_commands) {
+      if (std::regex_match(n.command, re)) return false;
+    }
+  }
+  return true;
+}
+
+// Walks the graph once per family, in export order, handing each sample to
+// "sink" (which builds MetricFamily values or writes text): the one place
+// that decides which series exist and what their labels say.
+template <typename Sink>
+void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
+          const MetricsOptions& options, Sink* sink) {
+  // Exported namespaces, so that the regexes run once per namespace.
+  std::vector<const NamespaceInfo*> exported;
+  exported.reserve(graph.namespaces.size());
+  for (const NamespaceInfo& n : graph.namespaces) {
+    if (PerNamespaceExported(n, options)) exported.push_back(&n);
+  }
+
+  sink->Begin(kInfo, exported.size());
+  for (const NamespaceInfo* n : exported) {
+    const Number inode(n->inode), ns_id(n->ns_id), parent(n->parent_inode),
+        owner(n->owner_inode), uid(n->owner_uid),
+        pid(n->pid > 0 ? std::optional<pid_t>(n->pid) : std::nullopt);
+    const std::string command = UntrustedLabelValue(n->command);
+    sink->Sample({{"type", NamespaceTypeName(n->type)},
+                  {"inode", inode.view()},
+                  {"ns_id", ns_id.view()},
+                  {"parent_inode", parent.view()},
+                  {"owner_inode", owner.view()},
+                  {"owner_uid", uid.view()},
+                  {"pid", pid.view()},
+                  {"command", command}},
+                 1);
+  }
+  sink->End();
+
+  const auto per_namespace = [&](const FamilySpec& spec, bool hierarchical,
+                                 auto value) {
+    sink->Begin(spec, exported.size());
+    for (const NamespaceInfo* n : exported) {
+      if (hierarchical && !IsHierarchical(n->type)) continue;
+      const Number inode(n->inode);
+      sink->Sample(
+          {{"type", NamespaceTypeName(n->type)}, {"inode", inode.view()}},
+          static_cast<double>(value(*n)));
+    }
+    sink->End();
+  };
+  per_namespace(kProcesses, false,
+                [](const NamespaceInfo& n) { return n.processes; });
+  per_namespace(kDepth, true, [](const NamespaceInfo& n) { return n.depth; });
+  per_namespace(kChildren, true,
+                [](const NamespaceInfo& n) { return n.children; });
+
+  sink->Begin(kCounts, kNamespaceTypeCount);
+  for (NamespaceType t : kAllNamespaceTypes) {
+    if (!options.types[TypeIndex(t)]) continue;
+    sink->Sample({{"type", NamespaceTypeName(t)}},
+                 static_cast<double>(graph.count_by_type[TypeIndex(t)]));
+  }
+  sink->End();
+
+  sink->Begin(kLimit, kNamespaceTypeCount);
+  for (NamespaceType t : kAllNamespaceTypes) {
+    if (!options.types[TypeIndex(t)] || !limits[TypeIndex(t)]) continue;
+    sink->Sample({{"type", NamespaceTypeName(t)}},
+                 static_cast<double>(*limits[TypeIndex(t)]));
+  }
+  sink->End();
 
   // Namespaces per depth level, for pid and user: always exported, since
   // its cardinality is bounded by the kernel's 32-level nesting limit.
   std::map<std::pair<NamespaceType, std::uint32_t>, std::uint64_t> by_depth;
   for (const NamespaceInfo& n : graph.namespaces) {
-    if (!options.types[TypeIndex(n.type)]) continue;
-    if (IsHierarchical(n.type)) ++by_depth[{n.type, n.depth}];
-    if (!options.per_namespace_series) continue;
-    if (options.exclude_types[TypeIndex(n.type)]) continue;
-    if (!options.exclude_commands.empty() && n.pid > 0) {
-      bool excluded = false;
-      for (const std::regex& re : options.exclude_commands) {
-        if (std::regex_match(n.command, re)) {
-          excluded = true;
-          break;
-        }
-      }
-      if (excluded) continue;
-    }
-    const std::string type(NamespaceTypeName(n.type));
-    const std::string inode = std::to_string(n.inode);
-    info.metric.push_back(
-        Gauge({{"type", type},
-               {"inode", inode},
-               {"ns_id", OptionalNumber(n.ns_id)},
-               {"parent_inode", OptionalNumber(n.parent_inode)},
-               {"owner_inode", OptionalNumber(n.owner_inode)},
-               {"owner_uid", n.owner_uid ? std::to_string(*n.owner_uid) : ""},
-               {"pid", n.pid > 0 ? std::to_string(n.pid) : ""},
-               {"command", UntrustedLabelValue(n.command)}},
-              1));
-    processes.metric.push_back(
-        Gauge({{"type", type}, {"inode", inode}}, n.processes));
-    if (IsHierarchical(n.type)) {
-      depth.metric.push_back(
-          Gauge({{"type", type}, {"inode", inode}}, n.depth));
-      children.metric.push_back(
-          Gauge({{"type", type}, {"inode", inode}}, n.children));
+    if (options.types[TypeIndex(n.type)] && IsHierarchical(n.type)) {
+      ++by_depth[{n.type, n.depth}];
     }
   }
-
-  MetricFamily counts = Family(
-      "linux_namespaces", "Namespaces of each type found.", MetricType::Gauge);
-  MetricFamily limit = Family("linux_namespace_limit",
-                              "Per-user limit on namespaces of each type, from "
-                              "/proc/sys/user/max_<type>_namespaces.",
-                              MetricType::Gauge);
-  for (NamespaceType t : kAllNamespaceTypes) {
-    if (!options.types[TypeIndex(t)]) continue;
-    const std::string type(NamespaceTypeName(t));
-    counts.metric.push_back(
-        Gauge({{"type", type}},
-              static_cast<double>(graph.count_by_type[TypeIndex(t)])));
-    if (limits[TypeIndex(t)]) {
-      limit.metric.push_back(
-          Gauge({{"type", type}}, static_cast<double>(*limits[TypeIndex(t)])));
-    }
-  }
-
-  MetricFamily depth_counts = Family(
-      "linux_namespaces_by_depth",
-      "Pid and user namespaces at each nesting level (0 = topmost visible).",
-      MetricType::Gauge);
+  sink->Begin(kByDepth, by_depth.size());
   for (const auto& [key, count] : by_depth) {
-    depth_counts.metric.push_back(
-        Gauge({{"type", std::string(NamespaceTypeName(key.first))},
-               {"depth", std::to_string(key.second)}},
-              static_cast<double>(count)));
+    const Number depth(key.second);
+    sink->Sample(
+        {{"type", NamespaceTypeName(key.first)}, {"depth", depth.view()}},
+        static_cast<double>(count));
   }
+  sink->End();
+}
 
+class FamilySink {
+ public:
+  explicit FamilySink(std::vector<MetricFamily>* out) : out_(out) {}
+  void Begin(const FamilySpec& spec, std::size_t expected) {
+    out_->push_back(Family(spec.name, spec.help, MetricType::Gauge));
+    out_->back().metric.reserve(expected);
+  }
+  void Sample(std::initializer_list<LabelView> labels, double value) {
+    ClientMetric m;
+    m.label.reserve(labels.size());
+    for (const auto& [name, v] : labels) {
+      m.label.push_back({std::string(name), std::string(v)});
+    }
+    m.gauge.value = value;
+    out_->back().metric.push_back(std::move(m));
+  }
+  void End() {}
+
+ private:
+  std::vector<MetricFamily>* out_;
+};
+
+class TextSink {
+ public:
+  explicit TextSink(std::string* out) : out_(out) {}
+  void Begin(const FamilySpec& spec, std::size_t expected) {
+    spec_ = &spec;
+    header_written_ = false;
+    out_->reserve(out_->size() + expected * 96);
+  }
+  void Sample(std::initializer_list<LabelView> labels, double value) {
+    // As AppendTextFormat, a family without samples is left out entirely.
+    if (!header_written_) {
+      AppendFamilyHeader(spec_->name, spec_->help, MetricType::Gauge, out_);
+      header_written_ = true;
+    }
+    out_->append(spec_->name);
+    out_->push_back('{');
+    bool first = true;
+    for (const auto& [name, v] : labels) {
+      if (!first) out_->push_back(',');
+      first = false;
+      out_->append(name).append("=\"");
+      AppendEscaped(v, true, out_);
+      out_->push_back('"');
+    }
+    out_->append("} ");
+    AppendSampleValue(value, out_);
+    out_->push_back('\n');
+  }
+  void End() {}
+
+ private:
+  std::string* out_;
+  const FamilySpec* spec_ = nullptr;
+  bool header_written_ = false;
+};
+
+}  // namespace
+
+std::vector<MetricFamily> BuildNamespaceFamilies(
+    const NamespaceGraph& graph, const NamespaceLimits& limits,
+    const MetricsOptions& options) {
   std::vector<MetricFamily> out;
   out.reserve(7);
-  out.push_back(std::move(info));
-  out.push_back(std::move(processes));
-  out.push_back(std::move(depth));
-  out.push_back(std::move(children));
-  out.push_back(std::move(counts));
-  out.push_back(std::move(limit));
-  out.push_back(std::move(depth_counts));
+  FamilySink sink(&out);
+  Emit(graph, limits, options, &sink);
   return out;
+}
+
+void AppendNamespaceText(const NamespaceGraph& graph,
+                         const NamespaceLimits& limits,
+                         const MetricsOptions& options, std::string* out) {
+  TextSink sink(out);
+  Emit(graph, limits, options, &sink);
 }
 
 }  // namespace nsexp

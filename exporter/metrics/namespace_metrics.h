@@ -50,4 +50,11 @@ std::vector<prometheus::MetricFamily> BuildNamespaceFamilies(
     const NamespaceGraph& graph, const NamespaceLimits& limits,
     const MetricsOptions& options);
 
+// Appends exactly the text AppendTextFormat(BuildNamespaceFamilies(...))
+// would, without building the families: the scrape path's writer, whose
+// memory is the text alone. Thread-safe.
+void AppendNamespaceText(const NamespaceGraph& graph,
+                         const NamespaceLimits& limits,
+                         const MetricsOptions& options, std::string* out);
+
 }  // namespace nsexp

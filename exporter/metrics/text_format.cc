@@ -13,52 +13,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-void AppendEscaped(std::string* out, const std::string& s, bool quote) {
-  for (char c : s) {
-    switch (c) {
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '"':
-        if (quote) {
-          out->append("\\\"");
-        } else {
-          out->push_back(c);
-        }
-        break;
-      default:
-        out->push_back(c);
-    }
-  }
-}
-
-void AppendValue(std::string* out, double v) {
-  if (std::isnan(v)) {
-    out->append("NaN");
-    return;
-  }
-  if (std::isinf(v)) {
-    out->append(v > 0 ? "+Inf" : "-Inf");
-    return;
-  }
-  char buf[32];
-  // Exact integers (every count the exporter makes) print without a
-  // fraction or exponent; 2^53 bounds the doubles that are exact integers.
-  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) {
-    const auto [end, ec] =
-        std::to_chars(buf, buf + sizeof(buf), static_cast<std::int64_t>(v));
-    if (ec == std::errc()) {
-      out->append(buf, end);
-      return;
-    }
-  }
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  if (ec == std::errc()) out->append(buf, end);
-}
-
 const char* TypeName(MetricType t) {
   switch (t) {
     case MetricType::Counter:
@@ -85,6 +39,60 @@ double SampleValue(MetricType t, const ClientMetric& m) {
 
 }  // namespace
 
+void AppendEscaped(std::string_view s, bool quote, std::string* out) {
+  for (char c : s) {
+    switch (c) {
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '"':
+        if (quote) {
+          out->append("\\\"");
+        } else {
+          out->push_back(c);
+        }
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
+void AppendSampleValue(double v, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+    return;
+  }
+  char buf[32];
+  // Exact integers (every count the exporter makes) print without a
+  // fraction or exponent; 2^53 bounds the doubles that are exact integers.
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) {
+    const auto [end, ec] =
+        std::to_chars(buf, buf + sizeof(buf), static_cast<std::int64_t>(v));
+    if (ec == std::errc()) {
+      out->append(buf, end);
+      return;
+    }
+  }
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  if (ec == std::errc()) out->append(buf, end);
+}
+
+void AppendFamilyHeader(std::string_view name, std::string_view help,
+                        MetricType type, std::string* out) {
+  out->append("# HELP ").append(name).push_back(' ');
+  AppendEscaped(help, false, out);
+  out->append("\n# TYPE ").append(name).push_back(' ');
+  out->append(TypeName(type)).push_back('\n');
+}
+
 void AppendTextFormat(const std::vector<MetricFamily>& families,
                       std::string* out) {
   // A sample line is about the length of its labels plus the name: size the
@@ -105,10 +113,7 @@ void AppendTextFormat(const std::vector<MetricFamily>& families,
   for (const MetricFamily& f : families) {
     const char* type = TypeName(f.type);
     if (type == nullptr || f.metric.empty()) continue;
-    out->append("# HELP ").append(f.name).push_back(' ');
-    AppendEscaped(out, f.help, false);
-    out->append("\n# TYPE ").append(f.name).push_back(' ');
-    out->append(type).push_back('\n');
+    AppendFamilyHeader(f.name, f.help, f.type, out);
     for (const ClientMetric& m : f.metric) {
       out->append(f.name);
       if (!m.label.empty()) {
@@ -118,13 +123,13 @@ void AppendTextFormat(const std::vector<MetricFamily>& families,
           if (!first) out->push_back(',');
           first = false;
           out->append(l.name).append("=\"");
-          AppendEscaped(out, l.value, true);
+          AppendEscaped(l.value, true, out);
           out->push_back('"');
         }
         out->push_back('}');
       }
       out->push_back(' ');
-      AppendValue(out, SampleValue(f.type, m));
+      AppendSampleValue(SampleValue(f.type, m), out);
       if (m.timestamp_ms != 0) {
         char buf[24];
         const auto [end, ec] =

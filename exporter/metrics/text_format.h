@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "prometheus/metric_family.h"
@@ -22,5 +23,14 @@ namespace nsexp {
 // memory and time low.
 void AppendTextFormat(const std::vector<prometheus::MetricFamily>& families,
                       std::string* out);
+
+// The pieces AppendTextFormat is made of, for writers that produce the
+// same text without building MetricFamily values first. Pure.
+void AppendFamilyHeader(std::string_view name, std::string_view help,
+                        prometheus::MetricType type, std::string* out);
+// Escapes backslash, newline and (with "quote") double quote.
+void AppendEscaped(std::string_view s, bool quote, std::string* out);
+// Integral values as integers, others shortest-exact; NaN, +Inf, -Inf.
+void AppendSampleValue(double v, std::string* out);
 
 }  // namespace nsexp

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/namespace_metrics.h"
 #include "prometheus/text_serializer.h"
 
 namespace nsexp {
@@ -99,6 +100,53 @@ TEST(TextFormatTest, AgreesWithPrometheusCppOnIntegerSamples) {
   // prometheus-cpp writes integral values the same way; both must parse to
   // the same text for the samples the exporter makes.
   EXPECT_EQ(Format(families), prometheus::TextSerializer().Serialize(families));
+}
+
+NamespaceGraph VariedGraph() {
+  NamespaceGraph g;
+  for (int i = 0; i < 64; ++i) {
+    NamespaceInfo n;
+    n.type = kAllNamespaceTypes[static_cast<std::size_t>(i) % 8];
+    n.inode = 4026531800u + static_cast<std::uint64_t>(i);
+    if (i % 3 != 0) n.ns_id = 100u + static_cast<std::uint64_t>(i);
+    if (IsHierarchical(n.type) && i > 8) n.parent_inode = n.inode - 8;
+    if (i % 5 != 0) n.owner_inode = 4026531837u;
+    if (n.type == NamespaceType::kUser) n.owner_uid = 1000;
+    n.processes = static_cast<std::uint32_t>(i % 4);
+    if (n.processes > 0) {
+      n.pid = 10 + i;
+      // Hostile names: quotes, backslashes, newlines, invalid UTF-8.
+      n.command = i % 2 ? "a\"b\\c\nd" : "x\xff\xfey";
+    }
+    n.depth = static_cast<std::uint32_t>(i % 3);
+    n.children = static_cast<std::uint32_t>(i % 2);
+    g.namespaces.push_back(n);
+    ++g.count_by_type[TypeIndex(n.type)];
+  }
+  return g;
+}
+
+// The scrape path writes text straight from the graph; it must say exactly
+// what the families say, whatever the options.
+TEST(TextFormatTest, NamespaceTextEqualsSerialisedFamilies) {
+  const NamespaceGraph g = VariedGraph();
+  NamespaceLimits limits;
+  limits[TypeIndex(NamespaceType::kNet)] = 96551;
+  limits[TypeIndex(NamespaceType::kPid)] = 0;
+  std::vector<MetricsOptions> variants(4);
+  variants[1].per_namespace_series = false;
+  variants[2].exclude_types[TypeIndex(NamespaceType::kMnt)] = true;
+  variants[2].types[TypeIndex(NamespaceType::kTime)] = false;
+  variants[3].exclude_commands.emplace_back("a.*");
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    SCOPED_TRACE(v);
+    std::string direct, via_families;
+    AppendNamespaceText(g, limits, variants[v], &direct);
+    AppendTextFormat(BuildNamespaceFamilies(g, limits, variants[v]),
+                     &via_families);
+    EXPECT_FALSE(direct.empty());
+    EXPECT_EQ(direct, via_families);
+  }
 }
 
 }  // namespace
