@@ -106,6 +106,20 @@ void BM_AppendTextFormat(benchmark::State& state) {
 }
 BENCHMARK(BM_AppendTextFormat)->Arg(1600)->Arg(10000);
 
+// The scrape path: text straight from the graph, no families.
+void BM_AppendNamespaceText(benchmark::State& state) {
+  const NamespaceGraph g = MakeGraph(static_cast<int>(state.range(0)));
+  NamespaceLimits limits;
+  const MetricsOptions options;
+  for (auto _ : state) {
+    std::string out;
+    AppendNamespaceText(g, limits, options, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_AppendNamespaceText)->Arg(1600)->Arg(10000);
+
 // The baseline the direct writer replaced, measured in the same run.
 void BM_PrometheusCppTextSerializer(benchmark::State& state) {
   const NamespaceGraph g = MakeGraph(static_cast<int>(state.range(0)));
