@@ -187,7 +187,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
   for (pid_t pid : pids) {
     ++stats.processes_scanned;
     UniqueFd dir;
-    Status os = procfs_->OpenPid(pid, &dir);
+    Status os = procfs_->OpenPidNs(pid, &dir);
     if (os.IsNotFound()) {
       ++stats.vanished;
       continue;
@@ -203,7 +203,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
     }
     if (options.exclude_kernel_threads) {
       bool kthread = false;
-      Status ks = ProcFs::IsKernelThread(dir.get(), &kthread);
+      Status ks = procfs_->IsKernelThreadPid(pid, &kthread);
       if (ks.IsNotFound()) {
         ++stats.vanished;
         continue;
@@ -214,7 +214,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
     for (NamespaceType type : kAllNamespaceTypes) {
       if (!options.types[TypeIndex(type)]) continue;
       NamespaceLink link{};
-      Status rs = ProcFs::ReadNamespaceLink(dir.get(), type, &link);
+      Status rs = ProcFs::ReadNamespaceLinkIn(dir.get(), type, &link);
       if (!rs.ok()) {
         if (rs.IsNotFound()) {
           // The process exited, or only its main thread did (then mnt, net
@@ -250,7 +250,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
           comm.clear();
           // A comm that cannot be read (the process just exited) stays
           // empty; membership was already established by the link.
-          (void)ProcFs::ReadComm(dir.get(), &comm);
+          (void)procfs_->ReadCommOf(pid, &comm);
           have_comm = true;
         }
         e.info.command = comm;

@@ -30,10 +30,10 @@ class NamespaceOps {
  public:
   virtual ~NamespaceOps() = default;
 
-  // Opens the namespace that ns/<link.type> of a ProcFs::OpenPid handle
+  // Opens the namespace that <link.type> of a ProcFs::OpenPidNs handle
   // refers to. "link" is what readlink said, for implementations that go
-  // by inode. Errors as ProcFs::OpenNamespace.
-  [[nodiscard]] virtual Status Open(int pid_dir, const NamespaceLink& link,
+  // by inode. Errors as ProcFs::OpenNamespaceIn.
+  [[nodiscard]] virtual Status Open(int ns_dir, const NamespaceLink& link,
                                     NsHandle* out) = 0;
 
   // Opens a namespace held by a bind mount, as "pid" ("self" or a number)

@@ -36,8 +36,8 @@ Status IoctlHandle(const NsHandle& ns, unsigned long request,
 
 class RealNamespaceOps final : public NamespaceOps {
  public:
-  Status Open(int pid_dir, const NamespaceLink& link, NsHandle* out) override {
-    Status s = ProcFs::OpenNamespace(pid_dir, link.type, &out->fd);
+  Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
+    Status s = ProcFs::OpenNamespaceIn(ns_dir, link.type, &out->fd);
     if (!s.ok()) return s;
     // This runs for every namespace on every scrape, so it trusts the inode
     // readlink just gave instead of paying an fstat. Should the process

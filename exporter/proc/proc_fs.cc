@@ -285,6 +285,65 @@ Status ProcFs::OpenPid(pid_t pid, UniqueFd* out) const {
   return Status::Ok();
 }
 
+Status ProcFs::OpenPidNs(pid_t pid, UniqueFd* out) const {
+  char name[24];
+  const auto [end, ec] = std::to_chars(name, name + sizeof(name) - 4, pid);
+  (void)ec;
+  std::memcpy(end, "/ns", 4);
+  out->Reset(::openat(root_fd_.get(), name,
+                      O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!out->valid()) {
+    return StatusFromErrno(errno, std::string("open ") + name);
+  }
+  return Status::Ok();
+}
+
+Status ProcFs::ReadNamespaceLinkIn(int ns_dir, NamespaceType type,
+                                   NamespaceLink* out) {
+  char buf[64];
+  // "ns/net" without its "ns/".
+  const char* name = NamespaceLinkPath(type) + 3;
+  const ssize_t n = ::readlinkat(ns_dir, name, buf, sizeof(buf));
+  if (n < 0) return StatusFromErrno(errno, std::string("readlink ns/") + name);
+  const auto link =
+      ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
+  if (!link || link->type != type) {
+    return Status::InvalidArgument(
+        std::string("malformed link ns/") + name + " -> " +
+        std::string(buf, static_cast<std::size_t>(n)));
+  }
+  *out = *link;
+  return Status::Ok();
+}
+
+Status ProcFs::OpenNamespaceIn(int ns_dir, NamespaceType type, UniqueFd* out) {
+  const char* name = NamespaceLinkPath(type) + 3;
+  out->Reset(::openat(ns_dir, name, O_RDONLY | O_CLOEXEC));
+  if (!out->valid()) {
+    return StatusFromErrno(errno, std::string("open ns/") + name);
+  }
+  return Status::Ok();
+}
+
+Status ProcFs::ReadCommOf(pid_t pid, std::string* out) const {
+  const std::string path = std::to_string(pid) + "/comm";
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 256, out);
+  if (!s.ok()) return s;
+  if (!out->empty() && out->back() == '\n') out->pop_back();
+  return Status::Ok();
+}
+
+Status ProcFs::IsKernelThreadPid(pid_t pid, bool* out) const {
+  std::string text;
+  const std::string path = std::to_string(pid) + "/stat";
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 4096, &text);
+  if (!s.ok()) return s;
+  const auto flags = ParseStatFlags(text);
+  if (!flags) return Status::InvalidArgument("malformed " + path);
+  *out = (*flags & kPfKthread) != 0;
+  return Status::Ok();
+}
+
 Status ProcFs::ReadNamespaceLink(int pid_dir, NamespaceType type,
                                  NamespaceLink* out) {
   char buf[64];

@@ -42,11 +42,11 @@ class CountingOps : public NamespaceOps {
         open_delay_(open_delay),
         delayed_opens_(delayed_opens) {}
 
-  Status Open(int pid_dir, const NamespaceLink& link, NsHandle* out) override {
+  Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
     Entry e(probe_.get());
     if (delayed_opens_.fetch_sub(1) > 0)
       std::this_thread::sleep_for(open_delay_);
-    return inner_->Open(pid_dir, link, out);
+    return inner_->Open(ns_dir, link, out);
   }
   Status Parent(const NsHandle& ns, NsHandle* out) override {
     Entry e(probe_.get());

@@ -373,11 +373,13 @@ class SlowClientTest(unittest.TestCase):
               f"{max(latencies):.3f} s; {len(cut)} slow clients cut off, "
               f"after {min(cut, default=0):.1f}-{max(cut, default=0):.1f} s")
         self.assertEqual(failures, [])
-        self.assertLess(max(latencies), 2.0)
+        # Scrapes never wait for a worker (a loaded CI machine still needs
+        # some slack over the few milliseconds measured on a quiet one).
+        self.assertLess(max(latencies), 3.0, latencies)
         # Each slow client is cut off once request_timeout_ms has passed
-        # (the send after the close notices it, up to a second later).
-        self.assertEqual(len(cut), clients)
-        self.assertLess(max(cut), self.REQUEST_TIMEOUT + 3)
+        # (the second send after the close notices it, up to 2 s later).
+        self.assertEqual(len(cut), clients, cut)
+        self.assertLess(max(cut), self.REQUEST_TIMEOUT + 4, cut)
 
     def test_slow_clients_beyond_budget_only_delay_scrapes(self):
         clients = self.WORKERS + 16
@@ -385,8 +387,9 @@ class SlowClientTest(unittest.TestCase):
         print(f"{clients} slow clients: {len(latencies)} scrapes, max "
               f"{max(latencies):.3f} s")
         self.assertEqual(failures, [])
-        # Queued behind at most one round of slow clients.
-        self.assertLess(max(latencies), self.REQUEST_TIMEOUT + 3)
+        # Queued behind at most one round of slow clients (each round is
+        # cut off after request_timeout_ms), with slack for a loaded machine.
+        self.assertLess(max(latencies), self.REQUEST_TIMEOUT + 5, latencies)
 
     def test_oversized_request_is_refused(self):
         with Exporter() as e:

@@ -74,8 +74,8 @@ class FakeNamespaceOps final : public NamespaceOps {
   // The mount points OpenMounted() was asked about, in order.
   const std::vector<std::string>& mount_points() const { return mount_points_; }
 
-  Status Open(int pid_dir, const NamespaceLink& link, NsHandle* out) override {
-    (void)pid_dir;
+  Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
+    (void)ns_dir;
     ++total_.open;
     ++per_inode_[link.inode].open;
     FakeNamespace* ns = Find(link.inode);

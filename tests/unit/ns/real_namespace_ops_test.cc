@@ -33,6 +33,7 @@ class RealNamespaceOpsTest : public testing::Test {
   void SetUp() override {
     ASSERT_TRUE(ProcFs::Open(std::string(ProcFs::kDefaultRoot), &procfs_).ok());
     ASSERT_TRUE(procfs_->OpenPid(::getpid(), &self_).ok());
+    ASSERT_TRUE(procfs_->OpenPidNs(::getpid(), &self_ns_).ok());
     ops_ = NewRealNamespaceOps();
   }
 
@@ -46,7 +47,7 @@ class RealNamespaceOpsTest : public testing::Test {
       ADD_FAILURE() << rs.ToString();
       return h;
     }
-    const Status s = ops_->Open(self_.get(), link, &h);
+    const Status s = ops_->Open(self_ns_.get(), link, &h);
     EXPECT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(h.inode, link.inode);
     EXPECT_EQ(h.type, type);
@@ -54,7 +55,8 @@ class RealNamespaceOpsTest : public testing::Test {
   }
 
   std::unique_ptr<ProcFs> procfs_;
-  UniqueFd self_;
+  UniqueFd self_;     // /proc/self, for ReadNamespaceLink
+  UniqueFd self_ns_;  // /proc/self/ns, for NamespaceOps::Open
   std::unique_ptr<NamespaceOps> ops_;
 };
 
@@ -149,7 +151,7 @@ TEST(RealNamespaceOpsFixtureTest, FixtureLinksCannotBeOpened) {
   std::unique_ptr<ProcFs> procfs;
   ASSERT_TRUE(ProcFs::Open(kFixtures + "basic", &procfs).ok());
   UniqueFd dir;
-  ASSERT_TRUE(procfs->OpenPid(1, &dir).ok());
+  ASSERT_TRUE(procfs->OpenPidNs(1, &dir).ok());
   auto ops = NewRealNamespaceOps();
   NsHandle h;
   const Status s =
