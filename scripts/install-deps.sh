@@ -8,9 +8,9 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcli11-dev
   libcap-dev libcrypt-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  libgtest-dev libgmock-dev libbenchmark-dev
   prometheus iproute2 util-linux procps curl python3 systemd
   clang-format podman runc debootstrap
 )

@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-cmake --preset default
+cmake --preset default -DBUILD_TESTING=ON
 cmake --build --preset default -j"$(nproc)"
 ctest --preset default -j1
