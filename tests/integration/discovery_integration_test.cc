@@ -1,10 +1,9 @@
 // Discovery against namespaces the test makes itself, checked against what
 // the kernel says: readlink and stat of /proc/PID/ns/*, NStgid in
 // /proc/PID/status, NS_GET_ID, and lsns(8). Root only.
+#include <gtest/gtest.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -38,12 +37,12 @@ using nsexp_test::NsStatInode;
 using nsexp_test::NsTgid;
 using nsexp_test::Population;
 
-#define REQUIRE_ROOT()                                                     \
-  do {                                                                     \
-    if (geteuid() != 0) {                                                  \
+#define REQUIRE_ROOT()                                                       \
+  do {                                                                       \
+    if (geteuid() != 0) {                                                    \
       GTEST_SKIP() << "needs root: the test makes namespaces with clone(2) " \
                       "and unshare(2) and reads other processes' ns links";  \
-    }                                                                      \
+    }                                                                        \
   } while (0)
 
 // A discovery over the real /proc with the real ioctls.
@@ -89,7 +88,8 @@ std::string Join(const std::vector<pid_t>& v, const char* sep) {
 void ExpectAttributes(const NamespaceInfo& info, pid_t any_member,
                       const std::string& type,
                       const std::vector<pid_t>& members) {
-  EXPECT_EQ(info.processes, members.size()) << type << ":[" << info.inode << "]";
+  EXPECT_EQ(info.processes, members.size())
+      << type << ":[" << info.inode << "]";
   EXPECT_EQ(info.members, members) << type << ":[" << info.inode << "]";
   ASSERT_FALSE(members.empty());
   EXPECT_EQ(info.pid, members.front());
@@ -116,10 +116,12 @@ using LsnsTable = std::map<std::pair<std::string, std::uint64_t>, LsnsRow>;
 // processes of another workload in 13,000 namespaces), so each run is
 // bounded and only quick failures are retried.
 bool Lsns(LsnsTable* out, std::string* why) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (int attempt = 0; attempt < 3 && std::chrono::steady_clock::now() < give_up;
-       ++attempt) {
-    FILE* f = popen("timeout 10 lsns -r -n -o NS,TYPE,NPROCS,PNS,ONS 2>&1", "r");
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (int attempt = 0;
+       attempt < 3 && std::chrono::steady_clock::now() < give_up; ++attempt) {
+    FILE* f =
+        popen("timeout 10 lsns -r -n -o NS,TYPE,NPROCS,PNS,ONS 2>&1", "r");
     if (f == nullptr) {
       *why = "popen lsns failed";
       return false;
@@ -154,8 +156,9 @@ bool Lsns(LsnsTable* out, std::string* why) {
   return false;
 }
 
-void ExpectLsnsAgrees(const NamespaceGraph& g,
-                      const std::vector<std::pair<NamespaceType, std::uint64_t>>& ours) {
+void ExpectLsnsAgrees(
+    const NamespaceGraph& g,
+    const std::vector<std::pair<NamespaceType, std::uint64_t>>& ours) {
   LsnsTable table;
   std::string why;
   if (!Lsns(&table, &why)) {
@@ -168,8 +171,10 @@ void ExpectLsnsAgrees(const NamespaceGraph& g,
     const NamespaceInfo* info = g.Find(type, inode);
     ASSERT_NE(info, nullptr);
     auto it = table.find({name, inode});
-    ASSERT_NE(it, table.end()) << "lsns does not list " << name << ":[" << inode << "]";
-    EXPECT_EQ(it->second.nprocs, info->processes) << name << ":[" << inode << "]";
+    ASSERT_NE(it, table.end())
+        << "lsns does not list " << name << ":[" << inode << "]";
+    EXPECT_EQ(it->second.nprocs, info->processes)
+        << name << ":[" << inode << "]";
     if (nsexp::IsHierarchical(type)) {
       EXPECT_EQ(it->second.pns, info->parent_inode.value_or(0)) << name;
     }
@@ -185,8 +190,10 @@ int HeaderIndent(const std::string& text, const std::string& label,
   std::string line;
   for (std::size_t i = 0; std::getline(in, line); ++i) {
     const std::size_t first = line.find_first_not_of(' ');
-    if (first != std::string::npos && line.compare(first, label.size(), label) == 0 &&
-        (line.size() == first + label.size() || line[first + label.size()] == ' ')) {
+    if (first != std::string::npos &&
+        line.compare(first, label.size(), label) == 0 &&
+        (line.size() == first + label.size() ||
+         line[first + label.size()] == ' ')) {
       *line_no = i;
       return static_cast<int>(first);
     }
@@ -284,10 +291,12 @@ TEST(RealNamespaces, PidNamespacesNestedThreeDeep) {
       EXPECT_NE(json.find("{\"pid\":" + std::to_string(p) + ",\"nstgid\":[" +
                           Join(nst, ",") + "],\"command\":\"" + Comm(p) + "\""),
                 std::string::npos)
-          << "JSON tree lacks " << p << " with NStgid [" << Join(nst, " ") << "]";
+          << "JSON tree lacks " << p << " with NStgid [" << Join(nst, " ")
+          << "]";
       ASSERT_LT(at + 1 + m, lines.size());
-      EXPECT_EQ(lines[at + 1 + m], std::string(static_cast<std::size_t>(indent) + 8, ' ') +
-                                       "[" + Join(nst, " ") + "]  " + Comm(p));
+      EXPECT_EQ(lines[at + 1 + m],
+                std::string(static_cast<std::size_t>(indent) + 8, ' ') + "[" +
+                    Join(nst, " ") + "]  " + Comm(p));
     }
   }
 
@@ -315,9 +324,9 @@ TEST(RealNamespaces, UserNamespacesNestedTwoDeep) {
   EXPECT_EQ(NsStatInode(pop.user_inner_proc, "user"), inner);
   EXPECT_EQ(NsInode(pop.user_inner_uts_proc, "user"), inner);
   EXPECT_NE(uts, NsInode(pop.user_inner_proc, "uts"));
-  const std::vector<pid_t> inner_members =
-      std::vector<pid_t>{std::min(pop.user_inner_proc, pop.user_inner_uts_proc),
-                         std::max(pop.user_inner_proc, pop.user_inner_uts_proc)};
+  const std::vector<pid_t> inner_members = std::vector<pid_t>{
+      std::min(pop.user_inner_proc, pop.user_inner_uts_proc),
+      std::max(pop.user_inner_proc, pop.user_inner_uts_proc)};
 
   Walk w;
   ASSERT_NO_FATAL_FAILURE(Discover(true, &w));
@@ -351,26 +360,31 @@ TEST(RealNamespaces, UserNamespacesNestedTwoDeep) {
       << "made by a process of the inner user namespace";
   EXPECT_FALSE(u->parent_inode.has_value());
   EXPECT_FALSE(u->owner_uid.has_value());
-  ExpectAttributes(*u, pop.user_inner_uts_proc, "uts", {pop.user_inner_uts_proc});
+  ExpectAttributes(*u, pop.user_inner_uts_proc, "uts",
+                   {pop.user_inner_uts_proc});
 
   // Text trees: the inner user namespace one level below the outer, and the
   // uts namespace listed one level below the user namespace that owns it.
   const std::string user_text = nsexp::RenderTree(
       *w.procfs, g, NamespaceType::kUser, nsexp::TreeFormat::kText);
   std::size_t at = 0;
-  const int outer_indent = HeaderIndent(user_text, "user:[" + std::to_string(outer) + "]", &at);
-  const int inner_indent = HeaderIndent(user_text, "user:[" + std::to_string(inner) + "]", &at);
+  const int outer_indent =
+      HeaderIndent(user_text, "user:[" + std::to_string(outer) + "]", &at);
+  const int inner_indent =
+      HeaderIndent(user_text, "user:[" + std::to_string(inner) + "]", &at);
   ASSERT_GE(outer_indent, 0);
   EXPECT_EQ(inner_indent, outer_indent + 4);
-  EXPECT_NE(Lines(user_text)[at].find(" owner_uid=" + std::to_string(Population::kInnerCreatorUid)),
+  EXPECT_NE(Lines(user_text)[at].find(
+                " owner_uid=" + std::to_string(Population::kInnerCreatorUid)),
             std::string::npos)
       << Lines(user_text)[at];
-  const std::string uts_text = nsexp::RenderTree(*w.procfs, g, NamespaceType::kUts,
-                                                 nsexp::TreeFormat::kText);
+  const std::string uts_text = nsexp::RenderTree(
+      *w.procfs, g, NamespaceType::kUts, nsexp::TreeFormat::kText);
   std::size_t owner_line = 0, uts_line = 0;
-  const int owner_indent =
-      HeaderIndent(uts_text, "user:[" + std::to_string(inner) + "]", &owner_line);
-  const int uts_indent = HeaderIndent(uts_text, "uts:[" + std::to_string(uts) + "]", &uts_line);
+  const int owner_indent = HeaderIndent(
+      uts_text, "user:[" + std::to_string(inner) + "]", &owner_line);
+  const int uts_indent =
+      HeaderIndent(uts_text, "uts:[" + std::to_string(uts) + "]", &uts_line);
   ASSERT_GE(owner_indent, 0);
   EXPECT_EQ(uts_indent, owner_indent + 4);
   EXPECT_EQ(uts_line, owner_line + 1);
@@ -442,12 +456,15 @@ TEST(RealNamespaces, ChurnIsCountedAsVanishedAndNeverFailsTheWalk) {
   // walk has seen one exit, within a few seconds.
   std::uint64_t vanished = 0;
   int walks = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
-  while ((vanished == 0 || walks < 50) && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while ((vanished == 0 || walks < 50) &&
+         std::chrono::steady_clock::now() < deadline) {
     NamespaceGraph g;
     const nsexp::Status s = discoverer.Discover(opts, &g);
     ASSERT_TRUE(s.ok()) << "walk " << walks << ": " << s.ToString();
-    ASSERT_EQ(g.stats.other, 0u) << "walk " << walks << ": " << g.stats.first_other;
+    ASSERT_EQ(g.stats.other, 0u)
+        << "walk " << walks << ": " << g.stats.first_other;
     EXPECT_GT(g.stats.processes_scanned, 0u);
     vanished += g.stats.vanished;
     opts.collect_members = !opts.collect_members;
@@ -462,7 +479,8 @@ TEST(RealNamespaces, ChurnIsCountedAsVanishedAndNeverFailsTheWalk) {
   const pid_t zombie = pop.MakeZombie();
   ASSERT_GT(zombie, 0);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (NsInode(zombie, "net") != 0 && std::chrono::steady_clock::now() < until) {
+  while (NsInode(zombie, "net") != 0 &&
+         std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   ASSERT_EQ(NsInode(zombie, "net"), 0u) << "child did not become a zombie";
@@ -471,7 +489,8 @@ TEST(RealNamespaces, ChurnIsCountedAsVanishedAndNeverFailsTheWalk) {
   EXPECT_GE(g.stats.vanished, 1u);
   EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
   // Its pid namespace link still reads: it is still counted there.
-  const NamespaceInfo* own = g.Find(NamespaceType::kPid, NsInode(getpid(), "pid"));
+  const NamespaceInfo* own =
+      g.Find(NamespaceType::kPid, NsInode(getpid(), "pid"));
   ASSERT_NE(own, nullptr);
   EXPECT_GE(own->processes, 2u);
 }

@@ -46,7 +46,7 @@ enum Tag : std::int32_t {
   kPidInit1 = 1,  // value: PID of the level-2 init in level 1
   kPidInit2 = 2,  // value: PID of the level-3 init in level 2
   kPidInit3 = 3,
-  kPidLeaf = 4,    // value: own PID in the innermost namespace
+  kPidLeaf = 4,  // value: own PID in the innermost namespace
   kUserOuter = 10,
   kUserOuterPeer = 11,
   kUserInner = 12,  // value: 0 or -errno of the uts unshare
@@ -199,8 +199,9 @@ bool Population::AwaitReady(int count, std::vector<std::int32_t>* values,
     }
   }
   // Sorted by tag, so that callers find values in a fixed order.
-  std::stable_sort(got.begin(), got.end(),
-                   [](const Record& a, const Record& b) { return a.tag < b.tag; });
+  std::stable_sort(
+      got.begin(), got.end(),
+      [](const Record& a, const Record& b) { return a.tag < b.tag; });
   values->clear();
   for (const Record& r : got) values->push_back(r.value);
   return true;
@@ -337,7 +338,8 @@ bool Population::MakeUserChain(std::string* why) {
   if (!AwaitReady(4, &v, why)) return false;
   // v: outer (0 or -errno), outer peer, inner (0 or -errno), inner uts.
   if (v[0] != 0 || v[2] != 0) {
-    *why = "nested user namespace: " + std::string(std::strerror(-(v[0] != 0 ? v[0] : v[2])));
+    *why = "nested user namespace: " +
+           std::string(std::strerror(-(v[0] != 0 ? v[0] : v[2])));
     return false;
   }
   user_outer_procs = {u1};
@@ -466,8 +468,11 @@ void Population::Cleanup() {
     if (std::chrono::steady_clock::now() > deadline) {
       std::string left;
       for (pid_t c : Children(getpid())) {
-        left += " " + std::to_string(c) + "(" +
-                ReadWhole("/proc/" + std::to_string(c) + "/stat").substr(0, 40) + " user " + std::to_string(NsInode(c, "user")) + " uts " + std::to_string(NsInode(c, "uts")) + ")";
+        left +=
+            " " + std::to_string(c) + "(" +
+            ReadWhole("/proc/" + std::to_string(c) + "/stat").substr(0, 40) +
+            " user " + std::to_string(NsInode(c, "user")) + " uts " +
+            std::to_string(NsInode(c, "uts")) + ")";
       }
       std::fprintf(stderr, "population: children still alive after 10 s:%s\n",
                    left.c_str());

@@ -11,10 +11,10 @@ namespace nsexp_test {
 
 // What the kernel says about one process, read directly from /proc.
 // Empty vectors / zero inodes when the process is gone.
-std::uint64_t NsInode(pid_t pid, const std::string& type);  // readlink
+std::uint64_t NsInode(pid_t pid, const std::string& type);      // readlink
 std::uint64_t NsStatInode(pid_t pid, const std::string& type);  // stat
-std::vector<pid_t> NsTgid(pid_t pid);     // /proc/PID/status "NStgid:"
-std::vector<pid_t> Children(pid_t pid);   // /proc/PID/task/PID/children
+std::vector<pid_t> NsTgid(pid_t pid);    // /proc/PID/status "NStgid:"
+std::vector<pid_t> Children(pid_t pid);  // /proc/PID/task/PID/children
 // NS_GET_ID on /proc/PID/ns/TYPE; 0 where the kernel lacks it.
 std::uint64_t NsIoctlId(pid_t pid, const std::string& type);
 
