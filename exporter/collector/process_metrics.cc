@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <string>
 
@@ -136,16 +137,22 @@ std::vector<MetricFamily> CollectProcessFamilies(const ProcFs& procfs) {
     out.push_back(Single("process_virtual_memory_bytes",
                          "Virtual memory size in bytes.", MetricType::Gauge,
                          static_cast<double>(st.vsize_bytes)));
-    std::string stat_all;
-    if (procfs.ReadFile("stat", &stat_all).ok()) {
-      if (auto boot = ParseBootTime(stat_all)) {
-        out.push_back(
-            Single("process_start_time_seconds",
-                   "Start time of the process since unix epoch in seconds.",
-                   MetricType::Gauge,
-                   static_cast<double>(*boot) +
-                       static_cast<double>(st.starttime_ticks) / t));
+    // The boot time never changes: read /proc/stat (a line per CPU and
+    // more) once, not on every scrape. 0 means not read yet.
+    static std::atomic<std::uint64_t> boot_time{0};
+    if (boot_time.load() == 0) {
+      std::string stat_all;
+      if (procfs.ReadFile("stat", &stat_all).ok()) {
+        if (auto boot = ParseBootTime(stat_all)) boot_time.store(*boot);
       }
+    }
+    if (const std::uint64_t boot = boot_time.load(); boot != 0) {
+      out.push_back(
+          Single("process_start_time_seconds",
+                 "Start time of the process since unix epoch in seconds.",
+                 MetricType::Gauge,
+                 static_cast<double>(boot) +
+                     static_cast<double>(st.starttime_ticks) / t));
     }
   }
   if (auto fds = CountOpenFds(procfs)) {

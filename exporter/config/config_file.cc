@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "config/yaml_support.h"
+
 namespace nsexp {
 
 namespace {
@@ -27,23 +29,9 @@ struct ConfigError {
   throw ConfigError{node.Mark(), std::move(message)};
 }
 
-std::string KindName(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "nothing";
-  }
-}
-
 void RequireMap(const YAML::Node& n, const std::string& what) {
-  if (!n.IsMap()) Fail(n, what + ": expected a mapping, got " + KindName(n));
+  if (!n.IsMap())
+    Fail(n, what + ": expected a mapping, got " + YamlKindName(n));
 }
 
 // Rejects keys not in "allowed", as exporter-toolkit's strict unmarshalling
@@ -63,7 +51,8 @@ void CheckKeys(const YAML::Node& map, const std::string& section,
 }
 
 std::string GetString(const YAML::Node& n, const std::string& what) {
-  if (!n.IsScalar()) Fail(n, what + ": expected a string, got " + KindName(n));
+  if (!n.IsScalar())
+    Fail(n, what + ": expected a string, got " + YamlKindName(n));
   return n.Scalar();
 }
 
@@ -79,7 +68,7 @@ std::vector<std::string> GetStringList(const YAML::Node& n,
                                        const std::string& what) {
   if (n.IsNull()) return {};
   if (!n.IsSequence()) {
-    Fail(n, what + ": expected a list, got " + KindName(n));
+    Fail(n, what + ": expected a list, got " + YamlKindName(n));
   }
   std::vector<std::string> out;
   for (const auto& item : n) out.push_back(GetString(item, what + " item"));
@@ -212,12 +201,6 @@ void ParseFilters(const YAML::Node& n, FileConfig* c) {
   }
 }
 
-std::string Position(const std::string& name, const YAML::Mark& mark) {
-  if (mark.is_null()) return name;
-  return name + ":" + std::to_string(mark.line + 1) + ":" +
-         std::to_string(mark.column + 1);
-}
-
 }  // namespace
 
 std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s) {
@@ -272,9 +255,10 @@ Status ParseConfigYaml(const std::string& text, const std::string& name,
     if (root["metrics"]) ParseMetrics(root["metrics"], &c);
     if (root["filters"]) ParseFilters(root["filters"], &c);
   } catch (const ConfigError& e) {
-    return Status::InvalidArgument(Position(name, e.mark) + ": " + e.message);
+    return Status::InvalidArgument(YamlPosition(name, e.mark) + ": " +
+                                   e.message);
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(Position(name, e.mark) +
+    return Status::InvalidArgument(YamlPosition(name, e.mark) +
                                    ": YAML syntax error: " + e.msg);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(name + ": " + e.what());

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <utility>
 
+#include "config/yaml_support.h"
+
 namespace nsexp {
 
 namespace {
@@ -33,25 +35,7 @@ class Parser {
   }
 
   std::string Where(const YAML::Mark& mark) const {
-    if (mark.is_null()) return name_;
-    return name_ + ":" + std::to_string(mark.line + 1) + ":" +
-           std::to_string(mark.column + 1);
-  }
-
-  static const char* KindName(const YAML::Node& node) {
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-        return "nothing";
-      case YAML::NodeType::Scalar:
-        return "a scalar";
-      case YAML::NodeType::Sequence:
-        return "a list";
-      case YAML::NodeType::Map:
-        return "a mapping";
-      case YAML::NodeType::Undefined:
-        break;
-    }
-    return "an undefined node";
+    return YamlPosition(name_, mark);
   }
 
   // Visits each key of a mapping (or nothing for null), rejecting duplicate
@@ -63,7 +47,8 @@ class Parser {
                                const YAML::Node&)>& visit) {
     if (map.IsNull()) return;
     if (!map.IsMap()) {
-      Fail(map.Mark(), where + ": found " + KindName(map) + ", want a mapping");
+      Fail(map.Mark(),
+           where + ": found " + YamlKindName(map) + ", want a mapping");
     }
     std::set<std::string> seen;
     for (const auto& kv : map) {
@@ -87,7 +72,7 @@ class Parser {
     if (node.IsNull()) return "";
     if (!node.IsScalar()) {
       Fail(node.Mark(),
-           where + ": found " + KindName(node) + ", want a string");
+           where + ": found " + YamlKindName(node) + ", want a string");
     }
     return node.Scalar();
   }
@@ -104,7 +89,8 @@ class Parser {
       Fail(node.Mark(),
            where + ": found \"" + node.Scalar() + "\", want true or false");
     }
-    Fail(node.Mark(), where + ": found " + KindName(node) + ", want a boolean");
+    Fail(node.Mark(),
+         where + ": found " + YamlKindName(node) + ", want a boolean");
   }
 
   std::vector<std::string> StringList(const YAML::Node& node,
@@ -112,8 +98,8 @@ class Parser {
     std::vector<std::string> out;
     if (node.IsNull()) return out;
     if (!node.IsSequence()) {
-      Fail(node.Mark(),
-           where + ": found " + KindName(node) + ", want a list of strings");
+      Fail(node.Mark(), where + ": found " + YamlKindName(node) +
+                            ", want a list of strings");
     }
     for (const auto& item : node) {
       out.push_back(String(item, where + "[]"));
