@@ -298,91 +298,90 @@ Status ProcFs::OpenPidNs(pid_t pid, UniqueFd* out) const {
   return Status::Ok();
 }
 
-Status ProcFs::ReadNamespaceLinkIn(int ns_dir, NamespaceType type,
-                                   NamespaceLink* out) {
+namespace {
+
+// The bodies behind both ways in: relative to /proc/PID ("ns/net", "comm")
+// or to /proc/PID/ns and the root ("net", "PID/comm").
+
+Status ReadLinkAt(int dir, const char* path, NamespaceType type,
+                  NamespaceLink* out) {
   char buf[64];
-  // "ns/net" without its "ns/".
-  const char* name = NamespaceLinkPath(type) + 3;
-  const ssize_t n = ::readlinkat(ns_dir, name, buf, sizeof(buf));
-  if (n < 0) return StatusFromErrno(errno, std::string("readlink ns/") + name);
-  const auto link =
-      ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
-  if (!link || link->type != type) {
-    return Status::InvalidArgument(
-        std::string("malformed link ns/") + name + " -> " +
-        std::string(buf, static_cast<std::size_t>(n)));
-  }
-  *out = *link;
-  return Status::Ok();
-}
-
-Status ProcFs::OpenNamespaceIn(int ns_dir, NamespaceType type, UniqueFd* out) {
-  const char* name = NamespaceLinkPath(type) + 3;
-  out->Reset(::openat(ns_dir, name, O_RDONLY | O_CLOEXEC));
-  if (!out->valid()) {
-    return StatusFromErrno(errno, std::string("open ns/") + name);
-  }
-  return Status::Ok();
-}
-
-Status ProcFs::ReadCommOf(pid_t pid, std::string* out) const {
-  const std::string path = std::to_string(pid) + "/comm";
-  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 256, out);
-  if (!s.ok()) return s;
-  if (!out->empty() && out->back() == '\n') out->pop_back();
-  return Status::Ok();
-}
-
-Status ProcFs::IsKernelThreadPid(pid_t pid, bool* out) const {
-  std::string text;
-  const std::string path = std::to_string(pid) + "/stat";
-  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 4096, &text);
-  if (!s.ok()) return s;
-  const auto flags = ParseStatFlags(text);
-  if (!flags) return Status::InvalidArgument("malformed " + path);
-  *out = (*flags & kPfKthread) != 0;
-  return Status::Ok();
-}
-
-Status ProcFs::ReadNamespaceLink(int pid_dir, NamespaceType type,
-                                 NamespaceLink* out) {
-  char buf[64];
-  const char* path = NamespaceLinkPath(type);
-  const ssize_t n = ::readlinkat(pid_dir, path, buf, sizeof(buf));
+  const ssize_t n = ::readlinkat(dir, path, buf, sizeof(buf));
   if (n < 0) return StatusFromErrno(errno, std::string("readlink ") + path);
-  const auto link =
-      ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
+  const std::string_view target(buf, static_cast<std::size_t>(n));
+  const auto link = ParseNamespaceLink(target);
   if (!link || link->type != type) {
-    return Status::InvalidArgument(
-        std::string("malformed link ") + path + " -> " +
-        std::string(buf, static_cast<std::size_t>(n)));
+    return Status::InvalidArgument(std::string("malformed link ") + path +
+                                   " -> " + std::string(target));
   }
   *out = *link;
   return Status::Ok();
 }
 
-Status ProcFs::OpenNamespace(int pid_dir, NamespaceType type, UniqueFd* out) {
-  const char* path = NamespaceLinkPath(type);
-  out->Reset(::openat(pid_dir, path, O_RDONLY | O_CLOEXEC));
+Status OpenAt(int dir, const char* path, UniqueFd* out) {
+  out->Reset(::openat(dir, path, O_RDONLY | O_CLOEXEC));
   if (!out->valid()) return StatusFromErrno(errno, std::string("open ") + path);
   return Status::Ok();
 }
 
-Status ProcFs::IsKernelThread(int pid_dir, bool* out) {
+Status ReadCommAt(int dir, const char* path, std::string* out) {
+  Status s = ReadSmallFileAt(dir, path, 256, out);
+  if (!s.ok()) return s;
+  if (!out->empty() && out->back() == '\n') out->pop_back();
+  return Status::Ok();
+}
+
+Status KernelThreadAt(int dir, const char* path, bool* out) {
   std::string text;
-  Status s = ReadSmallFileAt(pid_dir, "stat", 4096, &text);
+  Status s = ReadSmallFileAt(dir, path, 4096, &text);
   if (!s.ok()) return s;
   const auto flags = ParseStatFlags(text);
-  if (!flags) return Status::InvalidArgument("malformed stat");
+  if (!flags) return Status::InvalidArgument(std::string("malformed ") + path);
   *out = (*flags & kPfKthread) != 0;
   return Status::Ok();
 }
 
+// "ns/net" without its "ns/".
+const char* NamespaceLinkName(NamespaceType type) {
+  return NamespaceLinkPath(type) + 3;
+}
+
+}  // namespace
+
+Status ProcFs::ReadNamespaceLinkIn(int ns_dir, NamespaceType type,
+                                   NamespaceLink* out) {
+  return ReadLinkAt(ns_dir, NamespaceLinkName(type), type, out);
+}
+
+Status ProcFs::OpenNamespaceIn(int ns_dir, NamespaceType type, UniqueFd* out) {
+  return OpenAt(ns_dir, NamespaceLinkName(type), out);
+}
+
+Status ProcFs::ReadCommOf(pid_t pid, std::string* out) const {
+  const std::string path = std::to_string(pid) + "/comm";
+  return ReadCommAt(root_fd_.get(), path.c_str(), out);
+}
+
+Status ProcFs::IsKernelThreadPid(pid_t pid, bool* out) const {
+  const std::string path = std::to_string(pid) + "/stat";
+  return KernelThreadAt(root_fd_.get(), path.c_str(), out);
+}
+
+Status ProcFs::ReadNamespaceLink(int pid_dir, NamespaceType type,
+                                 NamespaceLink* out) {
+  return ReadLinkAt(pid_dir, NamespaceLinkPath(type), type, out);
+}
+
+Status ProcFs::OpenNamespace(int pid_dir, NamespaceType type, UniqueFd* out) {
+  return OpenAt(pid_dir, NamespaceLinkPath(type), out);
+}
+
+Status ProcFs::IsKernelThread(int pid_dir, bool* out) {
+  return KernelThreadAt(pid_dir, "stat", out);
+}
+
 Status ProcFs::ReadComm(int pid_dir, std::string* out) {
-  Status s = ReadSmallFileAt(pid_dir, "comm", 256, out);
-  if (!s.ok()) return s;
-  if (!out->empty() && out->back() == '\n') out->pop_back();
-  return Status::Ok();
+  return ReadCommAt(pid_dir, "comm", out);
 }
 
 Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
