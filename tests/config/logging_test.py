@@ -5,10 +5,9 @@ import os
 import re
 import shutil
 import signal
-import unittest
 
-from exporter_process import (BINARY, ExporterTestCase, free_port, json_lines,
-                              values)
+from exporter_process import NOBODY, as_user, json_lines, reachable_copy
+from nsexp_harness import ExporterTestCase, free_port, run_unittest, values
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -76,16 +75,11 @@ class JsonLogTest(ExporterTestCase):
         setpriv = shutil.which("setpriv")
         if os.geteuid() != 0 or setpriv is None:
             self.skipTest("needs root and setpriv")
-        os.chmod(self.dir, 0o755)
-        binary = os.path.join(self.dir, "linux_namespace_exporter")
-        shutil.copy(BINARY, binary)
-        os.chmod(binary, 0o755)
+        binary = reachable_copy(self.binary, self.dir)
         port = free_port()
-        e = self.start(["--reuid=65534", "--regid=65534", "--clear-groups",
-                        "--inh-caps=-all", binary,
-                        "--web.listen-address=127.0.0.1:%d" % port,
-                        "--log.format=json"],
-                       port=port, listen_flag=False, binary=setpriv)
+        e = self.start(argv=as_user(NOBODY, [
+            binary, "--web.listen-address=127.0.0.1:%d" % port,
+            "--log.format=json"], setpriv), port=port)
         for _ in range(3):
             e.scrape()
         objects = self.check_json(e.log())
@@ -97,4 +91,4 @@ class JsonLogTest(ExporterTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_unittest()

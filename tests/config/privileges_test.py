@@ -1,18 +1,30 @@
 """Capability trimming and no_new_privs as the kernel reports them for the
 running exporter, and an unprivileged start: partial picture, one warning,
-no per-process log lines."""
+no per-process log lines.
+
+The unprivileged exporter runs in a pid namespace of its own with a fresh
+/proc, beside a known number of processes of another user that it must be
+denied: the counts asserted are those the test made, whatever else runs on
+the host.
+"""
 
 import glob
 import os
 import re
 import shutil
-import unittest
+import subprocess
 
-from exporter_process import (BINARY, KEPT_CAPS, ExporterTestCase, free_port,
-                              value, values)
+from exporter_process import KEPT_CAPS, NOBODY, as_user, reachable_copy
+from nsexp_harness import (ExporterTestCase, free_port, run_unittest, value,
+                           values, wait_until)
 
 NEEDED = int(KEPT_CAPS, 16)
-NOBODY = 65534
+# Owner of the processes the exporter is denied: neither root nor the
+# exporter's own user.
+OTHER_UID = 65533
+# Processes of OTHER_UID beside the exporter in its pid namespace.
+DENIED = 10
+DENIED_METRIC = "linux_namespace_exporter_scrape_errors_total"
 
 
 def status_fields(path):
@@ -34,7 +46,7 @@ class PrivilegesTest(ExporterTestCase):
         if os.geteuid() != 0 or own_caps() & NEEDED != NEEDED:
             self.skipTest("needs root with CAP_SYS_PTRACE and "
                           "CAP_DAC_READ_SEARCH")
-        e = self.start([])
+        e = self.start()
         e.scrape()  # every worker thread has run by now
         # Capabilities are per thread: check the status file of each one
         # (the numbered entries of the per-thread directory of /proc/PID).
@@ -66,27 +78,63 @@ class UnprivilegedTest(ExporterTestCase):
         if os.geteuid() != 0:
             self.skipTest("needs root to switch to an unprivileged user")
         self.setpriv = shutil.which("setpriv")
-        if self.setpriv is None:
-            self.skipTest("setpriv not installed")
-        # A copy the unprivileged user can reach whatever the build
-        # directory's permissions are.
-        os.chmod(self.dir, 0o755)
-        self.binary = os.path.join(self.dir, "linux_namespace_exporter")
-        shutil.copy(BINARY, self.binary)
-        os.chmod(self.binary, 0o755)
+        self.unshare = shutil.which("unshare")
+        if self.setpriv is None or self.unshare is None:
+            self.skipTest("setpriv or unshare not installed (util-linux)")
+        probe = subprocess.run([self.unshare, "--pid", "--fork", "--mount-proc",
+                                "true"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            self.skipTest("cannot make a pid namespace with its own /proc: " +
+                          probe.stderr.strip())
+        self.binary_copy = reachable_copy(self.binary, self.dir)
 
     def start_nobody(self, extra):
-        """The exporter as uid/gid 65534 with no capabilities at all."""
+        """The exporter as uid/gid 65534 with no capabilities, as PID 1 of a
+        new pid namespace whose only other processes are DENIED sleepers of
+        OTHER_UID. Killing the unshare process ends the whole namespace."""
         port = free_port()
-        argv = ["--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
-                "--clear-groups", "--inh-caps=-all", self.binary,
-                "--web.listen-address=127.0.0.1:%d" % port] + extra
-        return self.start(argv, port=port, listen_flag=False,
-                          binary=self.setpriv)
+        sleeper = " ".join(as_user(OTHER_UID, ["sleep", "600"], self.setpriv))
+        script = ('i=0; while [ "$i" -lt %d ]; do %s & i=$((i+1)); done; '
+                  'exec "$@"' % (DENIED, sleeper))
+        exporter = as_user(NOBODY, [self.binary_copy,
+                                    "--web.listen-address=127.0.0.1:%d" % port,
+                                    *extra], self.setpriv)
+        argv = [self.unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
+                "--", "sh", "-c", script, "sh", *exporter]
+        e = self.start(argv=argv, port=port)
+        e.pid = wait_until(lambda: self.only_child(e.proc.pid), 10)
+        self.assertIsNotNone(e.pid, "no exporter below unshare")
+        # The sleepers were forked before the exporter started; wait until
+        # each has switched to OTHER_UID and runs sleep.
+        self.assertTrue(wait_until(lambda: self.sleepers_ready(e.pid), 10),
+                        self.children(e.pid))
+        return e
+
+    def sleepers_ready(self, pid):
+        kids = self.children(pid)
+        try:
+            return len(kids) == DENIED and all(
+                status_fields("/proc/%d/status" % k)["Uid"].split()[0] == str(OTHER_UID)
+                and status_fields("/proc/%d/status" % k)["Name"] == "sleep"
+                for k in kids)
+        except OSError:
+            return False
+
+    @staticmethod
+    def children(pid):
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def only_child(self, pid):
+        kids = self.children(pid)
+        return kids[0] if len(kids) == 1 else None
 
     def test_serves_without_capabilities_and_warns_once(self):
         e = self.start_nobody([])
-        f = status_fields("/proc/%d/status" % e.proc.pid)
+        f = status_fields("/proc/%d/status" % e.pid)
         self.assertEqual(f["Uid"].split()[0], str(NOBODY))
         self.assertEqual(f["CapEff"], "0000000000000000")
         self.assertEqual(f["NoNewPrivs"], "1")
@@ -96,13 +144,13 @@ class UnprivilegedTest(ExporterTestCase):
         e.scrape()
         third = e.scrape()
         self.assertGreater(sum(values(third, "linux_namespaces")), 0)
-        denied = value(third, "linux_namespace_exporter_scrape_errors_total",
-                       reason="permission_denied")
-        self.assertGreater(denied, value(
-            first, "linux_namespace_exporter_scrape_errors_total",
-            reason="permission_denied"))
-        self.assertGreaterEqual(denied, 3 * 10,
-                                "expected many denied processes")
+        # Each scrape is denied exactly the test's processes of OTHER_UID.
+        self.assertEqual(value(first, DENIED_METRIC, reason="permission_denied"),
+                         DENIED)
+        self.assertEqual(value(third, DENIED_METRIC, reason="permission_denied"),
+                         3 * DENIED)
+        self.assertEqual(value(third, "linux_namespace_exporter_processes_scanned"),
+                         1 + DENIED)
 
         missing = [l for l in e.log_lines()
                    if "missing_capabilities=" in l]
@@ -118,9 +166,8 @@ class UnprivilegedTest(ExporterTestCase):
         e = self.start_nobody(["--log.level=info"])
         for _ in range(3):
             samples = e.scrape()
-        denied = value(samples, "linux_namespace_exporter_scrape_errors_total",
-                       reason="permission_denied")
-        self.assertGreaterEqual(denied, 30)
+        self.assertEqual(value(samples, DENIED_METRIC, reason="permission_denied"),
+                         3 * DENIED)
         lines = e.log_lines()
         self.assertLessEqual(len(self.warnings(e)), 2, e.log())
         # All lines: start-up, listening, the warnings; nothing per process.
@@ -133,4 +180,4 @@ class UnprivilegedTest(ExporterTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_unittest()

@@ -4,10 +4,10 @@ import os
 import signal
 import threading
 import time
-import unittest
 
-from exporter_process import (ExporterTestCase, make_blocking_procfs,
-                              parse_metrics, value, values, wait_for_reader)
+from exporter_process import make_blocking_procfs, wait_for_reader
+from nsexp_harness import (ExporterTestCase, parse_metrics, run_unittest,
+                           value, values)
 
 OK = "linux_namespace_exporter_config_last_reload_successful"
 TS = "linux_namespace_exporter_config_last_reload_success_timestamp_seconds"
@@ -140,7 +140,7 @@ class MinIntervalTest(ExporterTestCase):
         result = {}
 
         def scrape():
-            result["status"], result["body"] = e.get(timeout=30)
+            result["status"], _, result["body"] = e.get(timeout=30)
 
         scraper = threading.Thread(target=scrape)
         scraper.start()
@@ -159,7 +159,7 @@ class MinIntervalTest(ExporterTestCase):
         scraper.join(timeout=30)
         self.assertEqual(result.get("status"), 200)
         # That scan ran under the old options...
-        self.assertTrue(values(parse_metrics(result["body"]),
+        self.assertTrue(values(parse_metrics(result["body"].decode()),
                                "linux_namespace_info"))
         # ...and must not stand for the new ones for the next hour.
         threading.Thread(target=self.feed, args=(fifo,), daemon=True).start()
@@ -183,4 +183,4 @@ class MinIntervalTest(ExporterTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_unittest()

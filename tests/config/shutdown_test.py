@@ -10,12 +10,10 @@ import os
 import signal
 import threading
 import time
-import unittest
-import urllib.error
 
-from exporter_process import (ExporterTestCase, connect_refused,
-                              make_blocking_procfs, parse_metrics,
-                              wait_for_reader)
+from exporter_process import make_blocking_procfs, wait_for_reader
+from nsexp_harness import (ExporterTestCase, connect_refused, parse_metrics,
+                           run_unittest)
 
 
 class ShutdownTest(ExporterTestCase):
@@ -27,7 +25,7 @@ class ShutdownTest(ExporterTestCase):
 
         def scrape():
             try:
-                result["status"], result["body"] = e.get(timeout=30)
+                result["status"], _, result["body"] = e.get(timeout=30)
             except Exception as err:  # reported by the assertions below
                 result["error"] = repr(err)
 
@@ -59,13 +57,12 @@ class ShutdownTest(ExporterTestCase):
         self.assertFalse(scraper.is_alive())
         self.assertNotIn("error", result, result.get("error"))
         self.assertEqual(result.get("status"), 200)
-        samples = parse_metrics(result["body"])
-        self.assertIn(("linux_namespace_info",
-                       frozenset({("type", "net"), ("inode", "4026531838"),
-                                  ("ns_id", ""), ("parent_inode", ""),
-                                  ("owner_inode", ""), ("owner_uid", ""),
-                                  ("pid", "100"),
-                                  ("command", "slowproc")})), samples)
+        samples = parse_metrics(result["body"].decode())
+        self.assertIn({"type": "net", "inode": "4026531838", "ns_id": "",
+                       "parent_inode": "", "owner_inode": "", "owner_uid": "",
+                       "pid": "100", "command": "slowproc"},
+                      [s.labels for s in samples.samples
+                       if s.name == "linux_namespace_info"])
 
         remaining = 5 - (time.monotonic() - signalled)
         try:
@@ -97,4 +94,4 @@ class ShutdownTest(ExporterTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    run_unittest()

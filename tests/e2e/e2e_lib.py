@@ -1,7 +1,8 @@
-"""Shared pieces of the end-to-end tests: the exporter on 127.0.0.1, HTTP
-functions, a text-format parser, and namespaces made by the test (found by the
-PIDs it started, never by scanning for names: other workloads may run on the
-same host).
+"""Shared pieces of the end-to-end tests, beside the common harness
+(nsexp_harness: the exporter process, HTTP, the text-format parser, skips):
+their command line, collected checks, and namespaces made by the test (found
+by the PIDs it started, never by scanning for names: other workloads may run
+on the same host), with the checks of the tree view against the kernel.
 
 Standard library only. Every process and namespace made here is removed
 again by the context managers, also when a test fails.
@@ -11,17 +12,11 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 
-SKIP = 77  # CTest SKIP_RETURN_CODE
+import nsexp_harness
+from nsexp_harness import wait_until
 
 
 def parse_args(description):
@@ -31,154 +26,10 @@ def parse_args(description):
     return p.parse_args()
 
 
-def require_root(what):
-    if os.geteuid() != 0:
-        print(f"SKIP: needs root ({what})")
-        sys.exit(SKIP)
-
-
-class Failures:
-    """Collects failed checks; a test reports all of them, then exits 1."""
-
-    def __init__(self):
-        self.items = []
-
-    def check(self, ok, what):
-        if not ok:
-            self.items.append(what)
-            print(f"FAIL {what}", flush=True)
-        return ok
-
-    def equal(self, got, want, what):
-        return self.check(got == want, f"{what}: got {got!r}, want {want!r}")
-
-    def finish(self, name):
-        if self.items:
-            print(f"\n{name}: {len(self.items)} failed check(s)")
-            return 1
-        print(f"{name}: all checks passed")
-        return 0
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(url, method="GET", headers=None, timeout=30):
-    """Returns (status, headers, body bytes); HTTP errors are results."""
-    req = urllib.request.Request(url, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
-
-
-# --- the exporter -----------------------------------------------------------
-
-class Exporter:
-    """The binary listening on 127.0.0.1 with a kernel-chosen port."""
-
-    def __init__(self, binary, *extra_args, argv=None):
-        self.argv = argv or [binary, "--web.listen-address=127.0.0.1:0", *extra_args]
-        self.proc = None
-        self.port = None
-        self.log = tempfile.TemporaryFile(mode="w+")
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.log)
-
-        def port():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"exporter exited with {self.proc.returncode}: {self.stderr()}")
-            m = re.search(r"msg=listening .*\bports=(\d+)", self.stderr())
-            return int(m.group(1)) if m else None
-
-        try:
-            self.port = wait_until(port, 15)
-            if not self.port:
-                raise RuntimeError(f"no 'listening' log line: {self.stderr()}")
-            if not wait_until(lambda: self._ready(), 15):
-                raise RuntimeError("/-/ready never answered 200")
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def _ready(self):
-        try:
-            return http(self.url("/-/ready"), timeout=5)[0] == 200
-        except OSError:
-            return False
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read()
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def get(self, path, timeout=60):
-        return http(self.url(path), timeout=timeout)
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
-# --- the text exposition format --------------------------------------------
-
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$")
-_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
-
-
-def parse_metrics(text):
-    """Returns (types {family: type}, samples [(name, {label: value}, float)])."""
-    types, samples = {}, []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if line.startswith("#"):
-            parts = line.split(None, 3)
-            if len(parts) >= 4 and parts[1] == "TYPE":
-                types[parts[2]] = parts[3].strip()
-            continue
-        m = _SAMPLE.match(line)
-        if not m:
-            raise ValueError(f"unparsable sample line: {line!r}")
-        labels = {}
-        body = m.group(3) or ""
-        pos = 0
-        while pos < len(body):
-            lm = _LABEL.match(body, pos)
-            if not lm:
-                raise ValueError(f"unparsable labels in {line!r}")
-            value = re.sub(r"\\(.)", lambda e: {"n": "\n"}.get(e.group(1), e.group(1)), lm.group(2))
-            labels[lm.group(1)] = value
-            pos = lm.end()
-        samples.append((m.group(1), labels, float(m.group(4))))
-    return types, samples
+def Exporter(binary, *extra_args, argv=None):
+    """The exporter on 127.0.0.1 with a kernel-chosen port, started once
+    /-/ready answers 200 (a context manager)."""
+    return nsexp_harness.Exporter(binary, *extra_args, argv=argv, ready_path="/-/ready")
 
 
 # --- what the kernel says ---------------------------------------------------

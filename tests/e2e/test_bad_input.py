@@ -8,11 +8,10 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e_lib as lib  # noqa: E402
+import e2e_lib as lib
+import nsexp_harness as h
 
 # flag -> default shown by --help (None: the flag has no default value).
 FLAGS = {
@@ -35,7 +34,7 @@ def run(exporter, *args, timeout=20):
 def main():
     args = lib.parse_args(__doc__)
     exe = args.exporter
-    f = lib.Failures()
+    f = h.Failures()
 
     r = run(exe, "--no.such-flag")
     f.equal(r.returncode, 2, "unknown flag: exit code")
@@ -99,4 +98,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    h.run_script(main)

@@ -5,13 +5,11 @@ down, a request cut off mid-header and a garbage request line are survived,
 and 50 sequential plus 8 concurrent scrapes all succeed afterwards."""
 
 import http.client
-import os
 import socket
-import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e_lib as lib  # noqa: E402
+import e2e_lib as lib
+import nsexp_harness as h
 
 
 def raw_request(port, data, timeout=30):
@@ -44,14 +42,14 @@ def scrape_ok(exp):
 
 def main():
     args = lib.parse_args(__doc__)
-    f = lib.Failures()
+    f = h.Failures()
     with lib.Exporter(args.exporter) as exp:
         for method in ("POST", "PUT", "DELETE", "PATCH"):
-            status, headers, _ = lib.http(exp.url("/metrics"), method=method)
+            status, headers, _ = h.http(exp.url("/metrics"), method=method)
             f.equal(status, 405, f"{method} /metrics")
-        status, headers, _ = lib.http(exp.url("/"), method="POST")
+        status, headers, _ = h.http(exp.url("/"), method="POST")
         f.equal(status, 405, "POST /")
-        status, headers, body = lib.http(exp.url("/metrics"), method="HEAD")
+        status, headers, body = h.http(exp.url("/metrics"), method="HEAD")
         f.equal((status, body), (200, b""), "HEAD /metrics")
 
         big = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n"
@@ -108,4 +106,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    h.run_script(main)

@@ -7,11 +7,10 @@ with the process whatever happens; the test checks that none is left."""
 
 import os
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e_lib as lib  # noqa: E402
+import e2e_lib as lib
+import nsexp_harness as h
 
 TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
 
@@ -23,8 +22,8 @@ def mounted_at(path):
 
 def main():
     args = lib.parse_args(__doc__)
-    lib.require_root("bind-mounts /proc and makes pid namespaces")
-    f = lib.Failures()
+    h.require_root("bind-mounts /proc and makes pid namespaces")
+    f = h.Failures()
     with tempfile.TemporaryDirectory(prefix="nsexp-e2e-procfs-") as tmp:
         target = os.path.join(tmp, "hostproc")
         os.mkdir(target)
@@ -36,10 +35,10 @@ def main():
                 "sh", target, os.path.abspath(args.exporter)]
         with lib.Population(user=False) as pop, lib.Exporter(args.exporter, argv=argv) as exp:
             f.check(not mounted_at(target), "the bind mount stays out of the test's mount namespace")
-            f.check(f"procfs={target}" in exp.stderr(), "the exporter logs the procfs root it uses")
+            f.check(f"procfs={target}" in exp.log(), "the exporter logs the procfs root it uses")
             status, _, body = exp.get("/metrics")
             f.equal(status, 200, "GET /metrics")
-            _, samples = lib.parse_metrics(body.decode())
+            _, samples = h.parse_metrics(body.decode())
             counts = {l["type"]: v for n, l, v in samples if n == "linux_namespaces"}
             f.equal(set(counts), TYPES, "linux_namespaces types")
             f.check(all(v >= 1 for v in counts.values()), f"every type has a namespace: {counts}")
@@ -64,4 +63,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    h.run_script(main)

@@ -16,16 +16,16 @@ import tempfile
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e_lib as lib  # noqa: E402
+import e2e_lib as lib
+import nsexp_harness as h
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
 
 
 def query(base, expr):
-    status, _, body = lib.http(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}),
-                               timeout=20)
+    status, _, body = h.http(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}),
+                             timeout=20)
     if status != 200:
         return None
     return json.loads(body)["data"]["result"]
@@ -33,13 +33,12 @@ def query(base, expr):
 
 def main():
     args = lib.parse_args(__doc__)
-    lib.require_root("makes namespaces and runs ip netns")
+    h.require_root("makes namespaces and runs ip netns")
     if not os.access(PROMETHEUS, os.X_OK):
-        print("SKIP: no prometheus binary")
-        return lib.SKIP
+        h.skip("no prometheus binary (Debian package prometheus)")
     source = os.path.abspath(args.source)
     rules = os.path.join(source, "deploy", "prometheus", "rules", "linux_namespace_alerts.yml")
-    f = lib.Failures()
+    f = h.Failures()
     with tempfile.TemporaryDirectory(prefix="nsexp-e2e-prom-") as tmp, \
             lib.Population(netns=2) as pop, lib.Exporter(args.exporter) as exp:
         # One scrape a second, unless this host is so busy (another workload
@@ -62,27 +61,26 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:{exp.port}"]
 """)
-        port = lib.free_port()
+        port = h.free_port()
         base = f"http://127.0.0.1:{port}"
-        log = open(os.path.join(tmp, "prometheus.log"), "w+")
-        prom = subprocess.Popen([PROMETHEUS, f"--config.file={config}",
-                                 f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
-                                 f"--web.listen-address=127.0.0.1:{port}",
-                                 "--storage.tsdb.retention.time=1h"],
-                                stdout=log, stderr=subprocess.STDOUT)
+        prom = h.Server(
+            [PROMETHEUS, f"--config.file={config}",
+             f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
+             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h"],
+            port, name="prometheus", log_path=os.path.join(tmp, "prometheus.log"),
+            ready_path="/-/ready", start_timeout=30)
         try:
-            ready = lib.wait_until(lambda: prom.poll() is None and _ok(f"{base}/-/ready"), 30, 0.2)
-            if not f.check(ready, "Prometheus became ready"):
-                log.seek(0)
-                print(log.read()[-3000:])
-                return f.finish("e2e prometheus")
-
+            prom.start()
+        except RuntimeError as e:
+            f.check(False, f"Prometheus became ready: {e}")
+            return f.finish("e2e prometheus")
+        try:
             # Enough scrapes for rate() and deriv() (two samples in range).
             def scraped():
                 up = query(base, 'up{job="linux_namespace_exporter"}')
                 n = query(base, 'count_over_time(up{job="linux_namespace_exporter"}[1m])')
                 return up and up[0]["value"][1] == "1" and n and float(n[0]["value"][1]) >= 4
-            f.check(lib.wait_until(scraped, 10 + 6 * interval, 0.5), "up == 1 after four scrapes")
+            f.check(h.wait_until(scraped, 10 + 6 * interval, 0.5), "up == 1 after four scrapes")
 
             types = {r["metric"]["type"] for r in query(base, "linux_namespace_processes") or []}
             f.equal(types, TYPES, "linux_namespace_processes types in Prometheus")
@@ -96,13 +94,13 @@ scrape_configs:
                 f.check(r and r[0]["metric"].get("pid", "") == "",
                         f"bind-mounted netns {name} (net:[{inode}]) exported without a pid: {r}")
 
-            status, _, body = lib.http(f"{base}/api/v1/rules", timeout=20)
+            status, _, body = h.http(f"{base}/api/v1/rules", timeout=20)
             f.equal(status, 200, "GET /api/v1/rules")
             groups = json.loads(body)["data"]["groups"] if status == 200 else []
             loaded = [r for g in groups for r in g["rules"]]
             f.check(loaded, "alert rules loaded")
             # Health is "unknown" until the first evaluation (every second).
-            lib.wait_until(lambda: all(r.get("health") == "ok" for r in _rules(base)), 10, 0.5)
+            h.wait_until(lambda: all(r.get("health") == "ok" for r in _rules(base)), 10, 0.5)
             loaded = _rules(base)
             for r in loaded:
                 f.equal(r.get("health"), "ok", f"rule {r.get('name')} health ({r.get('lastError', '')})")
@@ -110,8 +108,8 @@ scrape_configs:
             # A scrape that fails on a loaded host makes every series stale
             # for one interval; try again after the next good scrape.
             for attempt in range(3):
-                lib.wait_until(lambda: (query(base, 'up{job="linux_namespace_exporter"}') or
-                                        [{"value": [0, "0"]}])[0]["value"][1] == "1", 5 * interval, 0.2)
+                h.wait_until(lambda: (query(base, 'up{job="linux_namespace_exporter"}') or
+                                      [{"value": [0, "0"]}])[0]["value"][1] == "1", 5 * interval, 0.2)
                 dq = subprocess.run([sys.executable,
                                      os.path.join(source, "tests", "deploy", "dashboard_queries.py"),
                                      "--url", base],
@@ -124,29 +122,16 @@ scrape_configs:
             f.check(dq.returncode == 0, f"dashboard_queries.py exit {dq.returncode}: {dq.stderr[-2000:]}")
             f.check(exp.alive(), "exporter still running")
         finally:
-            prom.terminate()
-            try:
-                prom.wait(20)
-            except subprocess.TimeoutExpired:
-                prom.kill()
-                prom.wait()
-            log.close()
+            prom.stop(timeout=20)
     return f.finish("e2e prometheus")
 
 
 def _rules(base):
-    status, _, body = lib.http(f"{base}/api/v1/rules", timeout=20)
+    status, _, body = h.http(f"{base}/api/v1/rules", timeout=20)
     if status != 200:
         return []
     return [r for g in json.loads(body)["data"]["groups"] for r in g["rules"]]
 
 
-def _ok(url):
-    try:
-        return lib.http(url, timeout=2)[0] == 200
-    except OSError:
-        return False
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    h.run_script(main)

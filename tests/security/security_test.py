@@ -6,22 +6,17 @@ Python 3 standard library only. Each test starts its own exporter on a free
 port (port 0, read back from the "listening" log line) and stops it.
 """
 
-import base64
 import os
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
-BINARY = None
-SOURCE_DIR = None
+import nsexp_harness as h
 
 # Password "correct horse", bcrypt cost 10: the hash of the shipped example.
 GOOD_USER = "prometheus"
@@ -32,84 +27,23 @@ OTHER_HASH = "$2b$10$ptEN3jcIO5QzYDY9KHw6GOL9RV.6auP08L3Df.jqfa0k7fTo3WN6S"
 
 AUTH_CONFIG = (f"basic_auth_users:\n  {GOOD_USER}: '{GOOD_HASH}'\n"
                f"  other: '{OTHER_HASH}'\n")
+SOURCE_DIR = None
 
 
-class Exporter:
+class Exporter(h.Exporter):
     """The binary on 127.0.0.1:<free port>; a context manager."""
 
     def __init__(self, *args):
-        self.args = [BINARY, "--web.listen-address=127.0.0.1:0", *args]
-        self.proc = None
-        self.port = None
-        self.log = []
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.log.append(line)
-            if "msg=listening" in line:
-                for field in line.split():
-                    if field.startswith("ports="):
-                        self.port = int(field.split("=", 1)[1].split(",")[0])
-                break
-        if self.port is None:
-            self.__exit__(None, None, None)
-            raise RuntimeError("exporter did not start: " + "".join(self.log))
-        # Keep draining stderr so that the exporter never blocks on it.
-        threading.Thread(target=self._drain, daemon=True).start()
-        return self
-
-    def _drain(self):
-        for line in self.proc.stderr:
-            self.log.append(line)
-
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stderr.close()
-        return False
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        super().__init__(h.ExporterTestCase.binary, *args)
 
     def get(self, path, user=None, password=None, timeout=10):
-        """(status, headers, body) of a GET; never raises on HTTP errors."""
-        req = urllib.request.Request(self.url(path))
-        if user is not None:
-            token = base64.b64encode(f"{user}:{password}".encode()).decode()
-            req.add_header("Authorization", "Basic " + token)
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.status, resp.headers, resp.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers, e.read()
+        """(status, headers, body) of a GET, with basic authentication when
+        user is given; never raises on HTTP errors."""
+        headers = h.basic_auth(user, password) if user is not None else None
+        return super().get(path, headers=headers, timeout=timeout)
 
 
-class TempDirTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="nsexp-security-")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-
-class AuthTest(TempDirTest):
+class AuthTest(h.ExporterTestCase):
     def test_status_codes_and_challenge(self):
         web = self.write("web.yml", AUTH_CONFIG)
         with Exporter(f"--web.config.file={web}") as e:
@@ -156,7 +90,7 @@ def timed_get(e, path, user, password):
     return status, time.perf_counter() - start
 
 
-class TimingTest(TempDirTest):
+class TimingTest(h.ExporterTestCase):
     """Statistical, with generous bounds: medians, not single samples."""
 
     def test_unknown_user_costs_as_much_as_wrong_password(self):
@@ -206,11 +140,7 @@ class TimingTest(TempDirTest):
             self.assertLess(median, one_bcrypt / 5)
 
 
-class ConfigTest(TempDirTest):
-    def run_binary(self, *args):
-        return subprocess.run([BINARY, *args], capture_output=True, text=True,
-                              timeout=30)
-
+class ConfigTest(h.ExporterTestCase):
     def test_malformed_files_fail_with_position(self):
         cases = {
             "bad_yaml": ("basic_auth_users: {a: b\n", ":2:1: invalid YAML"),
@@ -249,12 +179,7 @@ class ConfigTest(TempDirTest):
         self.assertIn("missing.yml", r.stderr)
 
 
-def promtool():
-    return shutil.which("promtool")
-
-
-class PromtoolTest(unittest.TestCase):
-    @unittest.skipUnless(promtool(), "promtool not installed")
+class PromtoolTest(h.ExporterTestCase):
     def test_examples_pass_promtool(self):
         examples = os.path.join(SOURCE_DIR, "config", "examples")
         files = sorted(f for f in os.listdir(examples)
@@ -262,16 +187,13 @@ class PromtoolTest(unittest.TestCase):
         self.assertIn("web-config.yml", files)
         for name in files:
             path = os.path.join(examples, name)
-            r = subprocess.run([promtool(), "check", "web-config", path],
-                               capture_output=True, text=True, timeout=60)
+            r = h.promtool("check", "web-config", path)
             self.assertEqual(r.returncode, 0, (name, r.stdout, r.stderr))
-            r = subprocess.run([BINARY, "--config.check",
-                                f"--web.config.file={path}"],
-                               capture_output=True, text=True, timeout=60)
+            r = self.run_binary("--config.check", f"--web.config.file={path}")
             self.assertEqual(r.returncode, 0, (name, r.stderr))
 
 
-class TlsTest(TempDirTest):
+class TlsTest(h.ExporterTestCase):
     """tls_server_config is refused at start-up, naming the alternatives."""
 
     def tls_config(self):
@@ -287,20 +209,20 @@ class TlsTest(TempDirTest):
             "  min_version: TLS12\n"
             f"basic_auth_users:\n  {GOOD_USER}: '{GOOD_HASH}'\n"))
 
-    def test_tls_refused_clearly(self):
+    def test_tls_file_is_valid_for_promtool(self):
+        h.require_tool("openssl", "Debian package openssl")
         path = self.tls_config()
-        if promtool() and shutil.which("openssl"):
-            # A file other exporters would accept...
-            r = subprocess.run([promtool(), "check", "web-config", path],
-                               capture_output=True, text=True, timeout=60)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        # ...is refused at start-up and by --config.check, never served as
-        # plain HTTP by surprise.
+        r = h.promtool("check", "web-config", path)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_tls_refused_clearly(self):
+        # A file other exporters accept (see the promtool test above) is
+        # refused at start-up and by --config.check, never served as plain
+        # HTTP by surprise.
+        path = self.tls_config()
         for extra in ([], ["--config.check"]):
-            r = subprocess.run(
-                [BINARY, "--web.listen-address=127.0.0.1:0",
-                 f"--web.config.file={path}", *extra],
-                capture_output=True, text=True, timeout=30)
+            r = self.run_binary("--web.listen-address=127.0.0.1:0",
+                                f"--web.config.file={path}", *extra)
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertIn(path + ":1:1: tls_server_config is not supported",
                           r.stderr)
@@ -409,6 +331,6 @@ class SlowClientTest(unittest.TestCase):
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    BINARY = os.path.abspath(sys.argv[1])
+    h.ExporterTestCase.binary = os.path.abspath(sys.argv[1])
     SOURCE_DIR = os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])
+    h.run_unittest(argv=[sys.argv[0], *sys.argv[3:]])
