@@ -17,8 +17,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run  # noqa: E402  (the benchmark driver: Population, Limits)
+from nsbench import population as pop  # noqa: E402  (the driver's Population, Limits)
+from nsbench import system  # noqa: E402
 
 VARIANTS = [
     ("readdir, 1 thread", []),
@@ -52,20 +52,20 @@ def main():
         print("run as root", file=sys.stderr)
         return 1
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, run.on_signal)
+        signal.signal(s, system.on_signal)
     work = tempfile.mkdtemp(prefix="nsbench.")
     here = os.path.dirname(os.path.abspath(__file__))
     subprocess.run(["cc", "-O2", "-static", "-o", f"{work}/populate", f"{here}/populate.c"],
                    check=True)
     subprocess.run(["cc", "-O2", "-pthread", "-o", f"{work}/floor", f"{here}/floor.c"],
                    check=True)
-    limits = run.Limits()
+    limits = pop.Limits()
     population = None
     try:
         limits.prepare(args.size)
-        population = run.Population(f"{work}/populate", 8, work)
+        population = pop.Population(f"{work}/populate", 8, work)
         population.start()
-        created, sets, failed = population.grow(max(0, args.size - run.count_processes()))
+        created, sets, failed = population.grow(max(0, args.size - system.count_processes()))
         time.sleep(3)
         load0 = open("/proc/loadavg").read().split()[:3]
         walls = {name: [] for name, _ in VARIANTS}
@@ -81,7 +81,7 @@ def main():
                 cpus[name].append(cpu)
                 procs.append(n)
         load1 = open("/proc/loadavg").read().split()[:3]
-    except run.Interrupted:
+    except system.Interrupted:
         return 130
     finally:
         if population:
