@@ -219,7 +219,11 @@ class Server:
     def _serving(self):
         self._exited()
         if self.ready_path is None:
-            return not connect_refused(self.port, timeout=0.5)
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return True
+            except OSError:
+                return False
         try:
             return http(self.url(self.ready_path), timeout=2)[0] == 200
         except OSError:
