@@ -7,7 +7,7 @@ import shutil
 import signal
 
 from exporter_process import NOBODY, as_user, json_lines, reachable_copy
-from nsexp_harness import ExporterTestCase, free_port, run_unittest, values
+from nsexp_harness import ExporterTestCase, run_unittest, values
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -76,10 +76,9 @@ class JsonLogTest(ExporterTestCase):
         if os.geteuid() != 0 or setpriv is None:
             self.skipTest("needs root and setpriv")
         binary = reachable_copy(self.binary, self.dir)
-        port = free_port()
         e = self.start(argv=as_user(NOBODY, [
-            binary, "--web.listen-address=127.0.0.1:%d" % port,
-            "--log.format=json"], setpriv), port=port)
+            binary, "--web.listen-address=127.0.0.1:0", "--log.format=json"],
+            setpriv))
         for _ in range(3):
             e.scrape()
         objects = self.check_json(e.log())

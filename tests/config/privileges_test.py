@@ -15,8 +15,8 @@ import shutil
 import subprocess
 
 from exporter_process import KEPT_CAPS, NOBODY, as_user, reachable_copy
-from nsexp_harness import (ExporterTestCase, free_port, run_unittest, value,
-                           values, wait_until)
+from nsexp_harness import (ExporterTestCase, run_unittest, value, values,
+                           wait_until)
 
 NEEDED = int(KEPT_CAPS, 16)
 # Owner of the processes the exporter is denied: neither root nor the
@@ -92,16 +92,15 @@ class UnprivilegedTest(ExporterTestCase):
         """The exporter as uid/gid 65534 with no capabilities, as PID 1 of a
         new pid namespace whose only other processes are DENIED sleepers of
         OTHER_UID. Killing the unshare process ends the whole namespace."""
-        port = free_port()
         sleeper = " ".join(as_user(OTHER_UID, ["sleep", "600"], self.setpriv))
         script = ('i=0; while [ "$i" -lt %d ]; do %s & i=$((i+1)); done; '
                   'exec "$@"' % (DENIED, sleeper))
         exporter = as_user(NOBODY, [self.binary_copy,
-                                    "--web.listen-address=127.0.0.1:%d" % port,
+                                    "--web.listen-address=127.0.0.1:0",
                                     *extra], self.setpriv)
         argv = [self.unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
                 "--", "sh", "-c", script, "sh", *exporter]
-        e = self.start(argv=argv, port=port)
+        e = self.start(argv=argv)
         e.pid = wait_until(lambda: self.only_child(e.proc.pid), 10)
         self.assertIsNotNone(e.pid, "no exporter below unshare")
         # The sleepers were forked before the exporter started; wait until
