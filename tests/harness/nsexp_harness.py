@@ -167,7 +167,9 @@ def http(url, method="GET", headers=None, timeout=30):
 class Server:
     """A program serving HTTP on 127.0.0.1:port, stdout and stderr in a log
     file; a context manager. Started means: still running and, with
-    ready_path, answering 200 there, else accepting TCP connections."""
+    ready_path, answering 200 there, else accepting TCP connections. The
+    program runs in a process group of its own, which stop() kills whole:
+    what a wrapper (unshare, setpriv, sh) started goes with it."""
 
     def __init__(self, argv, port, *, name=None, log_path=None, preexec=None,
                  ready_path=None, start_timeout=15.0):
@@ -193,7 +195,7 @@ class Server:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT,
-                                     preexec_fn=self._preexec)
+                                     preexec_fn=self._preexec, start_new_session=True)
         try:
             self.port = wait_until(self._find_port, self.start_timeout)
             if not self.port:
@@ -274,16 +276,22 @@ class Server:
             raise AssertionError(f"no log line matching {pattern!r}: {self.log()}")
 
     def stop(self, sig=None, timeout=10):
-        """Sends sig (default SIGTERM) unless the program already ended, waits up to timeout
-        seconds, then kills it. A log file this object made is removed; one
-        passed as log_path stays."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM if sig is None else sig)
+        """Sends sig (default SIGTERM) unless the program already ended,
+        waits up to timeout seconds, then kills it and what is left of its
+        process group. A log file this object made is removed; one passed
+        as log_path stays."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM if sig is None else sig)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
             try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         if self._log is not None:
             self._log.close()
 
