@@ -277,29 +277,33 @@ class Server:
 
     def stop(self, sig=None, timeout=10):
         """Sends sig (default SIGTERM) unless the program already ended,
-        waits up to timeout seconds, then kills it and what is left of its
-        process group. A log file this object made is removed; one passed
-        as log_path stays."""
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM if sig is None else sig)
-                try:
-                    self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+        waits up to timeout seconds for it to end (then kills it), and kills
+        what is left of its process group. A log file this object made is
+        removed; one passed as log_path stays."""
+        if self.proc is not None and self.proc.returncode is None:
+            pid = self.proc.pid
+            # Until the program is reaped its PID, the group's ID, cannot
+            # be reused: killing the group cannot reach another process.
+            os.kill(pid, signal.SIGTERM if sig is None else sig)
+            if not wait_until(lambda: _ended(pid), timeout):
+                os.kill(pid, signal.SIGKILL)
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+            self.proc.wait()
         if self._log is not None:
             self._log.close()
-
         if self._own_log:
             try:
                 os.unlink(self.log_path)
             except OSError:
                 pass
+
+
+def _ended(pid):
+    """True when child `pid` has ended, leaving it to be reaped."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
 _LISTENING = re.compile(r'(?:msg=listening|"msg":"listening").*?\bports(?:=|":")(\d+)')
