@@ -7,7 +7,10 @@ exceptions for error statuses, a server process with its log in a file
 samples, promtool, and a unittest runner that maps skipped tests to exit 77.
 
 Standard library only. CTest puts this directory on PYTHONPATH; bench/ adds
-it from its own location.
+it from its own location. By hand, from the repository root:
+
+    PYTHONPATH=tests/harness python3 tests/e2e/test_http.py \
+        --exporter build/linux_namespace_exporter --source .
 """
 
 import base64
