@@ -705,9 +705,10 @@ int DeniedChild(const std::string& root) {
   std::unique_ptr<ProcFs> procfs;
   if (!ProcFs::Open(root, &procfs).ok()) return kOpenFailed;
   UniqueFd dir;
-  if (!procfs->OpenPid(3, &dir).ok()) return kOpenFailed;
+  // O_PATH needs no permission on 3/ns itself; reading a link in it does.
+  if (!procfs->OpenPidNs(3, &dir).ok()) return kOpenFailed;
   NamespaceLink link{};
-  if (!ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kNet, &link)
+  if (!ProcFs::ReadNamespaceLinkIn(dir.get(), NamespaceType::kNet, &link)
            .IsPermissionDenied()) {
     return kReadLinkNotDenied;
   }
