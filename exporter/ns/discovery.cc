@@ -109,7 +109,8 @@ void Discoverer::WalkProcess(pid_t pid, Run* run) {
 }
 
 // Opens /proc/PID/ns and applies the kernel-thread filter. False when the
-// process is to be skipped (it is then counted already).
+// process is to be skipped: counted already, or a kernel thread left out
+// on request.
 bool Discoverer::OpenProcess(pid_t pid, UniqueFd* ns_dir, ProcessScan* scan,
                              Run* run) {
   ScanStats& stats = *run->stats;

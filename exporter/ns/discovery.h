@@ -29,7 +29,9 @@ struct DiscoveryOptions {
   // Also find namespaces held only by a bind mount of their nsfs file
   // (`ip netns add`, container runtimes' /run/.../netns), from the
   // mountinfo of the exporter itself and of PID 1 (the host's init when
-  // the exporter sees the host's PIDs).
+  // the exporter sees the host's PIDs): the BindMountReader. A new holder
+  // kind adds its switch here and its HolderReader to
+  // DefaultHolderReaders().
   bool bind_mounts = true;
 };
 

@@ -582,7 +582,7 @@ TEST_F(DiscoveryTest, ALongLivedZombieIsNotAnErrorOnEveryWalk) {
   }
 }
 
-TEST_F(DiscoveryTest, ZombieWithKernelThreadFilterReadsStatOnce) {
+TEST_F(DiscoveryTest, ZombiesCountedWithTheKernelThreadFilterOn) {
   AddHost(&ops_);
   DiscoveryOptions options;
   options.exclude_kernel_threads = true;
