@@ -15,8 +15,8 @@ class [[nodiscard]] Status {
     kOk = 0,
     kNotFound,          // ENOENT, ESRCH, ENOTDIR: for /proc, "it exited"
     kPermissionDenied,  // EACCES, EPERM
-    kInvalidArgument,   // malformed input, bad flag or setting
-    kUnsupported,       // ENOTTY, ENOSYS, EINVAL from an ioctl: kernel lacks it
+    kInvalidArgument,   // EINVAL; malformed input, bad flag or setting
+    kUnsupported,       // ENOTTY, ENOSYS: the kernel lacks it
     kUnavailable,       // a resource is busy (EADDRINUSE and the like)
     kIoError,           // everything else
   };
@@ -64,7 +64,10 @@ class [[nodiscard]] Status {
 // "context" names what failed, e.g. "readlink 42/ns/net".
 // ENOENT, ESRCH and ENOTDIR map to kNotFound; EACCES and EPERM to
 // kPermissionDenied; ENOTTY and ENOSYS to kUnsupported; EADDRINUSE to
-// kUnavailable; EINVAL to kInvalidArgument; the rest to kIoError.
+// kUnavailable; EINVAL to kInvalidArgument; the rest to kIoError. EINVAL
+// stays kInvalidArgument here because most calls give it for a bad
+// argument; a caller for which EINVAL means "this kernel lacks the request"
+// (an ioctl newer than the kernel, as NS_GET_ID) says so itself.
 Status StatusFromErrno(int err, std::string_view context);
 
 }  // namespace nsexp

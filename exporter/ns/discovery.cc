@@ -1,9 +1,12 @@
-// Discovery: the /proc walk, the ioctl climb, and the attribute cache.
+// Discovery in stages: the /proc walk, the attributes (ioctls and their
+// cache), the other holders, and the finished graph.
 #include "ns/discovery.h"
 
 #include <algorithm>
-#include <functional>
+#include <string>
 #include <utility>
+
+#include "ns/bind_mount_reader.h"
 
 namespace nsexp {
 
@@ -21,8 +24,216 @@ const NamespaceInfo* NamespaceGraph::Find(NamespaceType type,
   return &*it;
 }
 
+namespace {
+
+// How far a parent chain can climb. The kernel nests pid namespaces at most
+// 32 levels below the initial one (MAX_PID_NS_LEVEL, pid_namespaces(7)),
+// and user namespaces 33 (create_user_ns() refuses a parent whose level is
+// above 32; measured on 6.18: the 34th nested unshare(CLONE_NEWUSER) fails
+// with ENOSPC). A longer chain can only be a cycle that a broken
+// NamespaceOps made up; the climb stops there instead of recursing forever.
+constexpr std::uint32_t kMaxNestingDepth = 33;
+
+}  // namespace
+
+std::vector<std::unique_ptr<HolderReader>> DefaultHolderReaders() {
+  std::vector<std::unique_ptr<HolderReader>> readers;
+  readers.push_back(std::make_unique<BindMountReader>());
+  return readers;
+}
+
 Discoverer::Discoverer(const ProcFs* procfs, NamespaceOps* ops)
-    : procfs_(procfs), ops_(ops) {}
+    : Discoverer(procfs, ops, DefaultHolderReaders()) {}
+
+Discoverer::Discoverer(const ProcFs* procfs, NamespaceOps* ops,
+                       std::vector<std::unique_ptr<HolderReader>> readers)
+    : procfs_(procfs), ops_(ops), readers_(std::move(readers)) {}
+
+Status Discoverer::Discover(const DiscoveryOptions& options,
+                            NamespaceGraph* out) {
+  options_ = options;
+  ++generation_;
+  last_resolved_ = 0;
+  *out = NamespaceGraph();
+
+  std::vector<pid_t> pids;
+  Status ls = procfs_->ListPids(&pids);
+  if (!ls.ok()) return ls;
+
+  Run run;
+  run.stats = &out->stats;
+  run.entries.reserve(pids.size() / 4 + 64);
+  for (pid_t pid : pids) WalkProcess(pid, &run);
+  ReadOtherHolders(pids, &run);
+  EvictUnseen();
+  BuildGraph(&run.entries, out);
+  LinkHierarchy(out);
+  return Status::Ok();
+}
+
+bool Discoverer::Selected(NamespaceType type) const {
+  return options_.types[TypeIndex(type)];
+}
+
+Discoverer::Entry& Discoverer::EntryFor(const NamespaceLink& link,
+                                        EntryMap* entries) {
+  Entry& e = (*entries)[Key{link.type, link.inode}];
+  e.info.type = link.type;
+  e.info.inode = link.inode;
+  return e;
+}
+
+// ---------------------------------------------------------------------------
+// Stage 1: the process walk.
+
+struct Discoverer::ProcessScan {
+  pid_t pid = 0;
+  int ns_dir = -1;  // /proc/PID/ns, open while the links are read
+  std::optional<ProcessStat> stat;  // read when a question needed it
+  bool missing = false;             // a link or its namespace gave ENOENT
+  bool denied = false;
+  bool other = false;
+  bool have_comm = false;
+  std::string comm;
+};
+
+void Discoverer::WalkProcess(pid_t pid, Run* run) {
+  ++run->stats->processes_scanned;
+  ProcessScan scan;
+  scan.pid = pid;
+  UniqueFd ns_dir;
+  if (!OpenProcess(pid, &ns_dir, &scan, run)) return;
+  scan.ns_dir = ns_dir.get();
+  ReadLinks(&scan, run);
+  Tally(scan, run->stats);
+}
+
+// Opens /proc/PID/ns and applies the kernel-thread filter. False when the
+// process is to be skipped: counted already, or a kernel thread left out
+// on request.
+bool Discoverer::OpenProcess(pid_t pid, UniqueFd* ns_dir, ProcessScan* scan,
+                             Run* run) {
+  ScanStats& stats = *run->stats;
+  const Status os = procfs_->OpenPidNs(pid, ns_dir);
+  if (os.IsNotFound()) {
+    ++stats.vanished;
+    return false;
+  }
+  if (os.IsPermissionDenied()) {
+    ++stats.permission_denied;
+    if (stats.first_denied.empty()) stats.first_denied = os.ToString();
+    return false;
+  }
+  if (!os.ok()) {
+    RecordOther(os, &stats);
+    return false;
+  }
+  if (!options_.exclude_kernel_threads) return true;
+  ProcessStat stat;
+  const Status ks = procfs_->ReadStat(pid, &stat);
+  if (ks.IsNotFound()) {
+    ++stats.vanished;
+    return false;
+  }
+  if (!ks.ok()) return true;  // unknown: keep the process
+  scan->stat = stat;
+  return !stat.kernel_thread();
+}
+
+// Reads the selected ns links of one process, counts it as a member of
+// each, and resolves each namespace seen here for the first time.
+void Discoverer::ReadLinks(ProcessScan* scan, Run* run) {
+  ScanStats& stats = *run->stats;
+  for (NamespaceType type : kAllNamespaceTypes) {
+    if (!Selected(type)) continue;
+    NamespaceLink link{};
+    const Status rs = ProcFs::ReadNamespaceLinkIn(scan->ns_dir, type, &link);
+    if (rs.IsNotFound()) {
+      // The process exited, or only its main thread did (then mnt, net
+      // and the others read ENOENT while pid and user still work).
+      scan->missing = true;
+      continue;
+    }
+    if (rs.IsPermissionDenied()) {
+      // The ptrace read check covers every link of the process alike.
+      if (stats.first_denied.empty()) {
+        stats.first_denied =
+            "pid " + std::to_string(scan->pid) + ": " + rs.ToString();
+      }
+      scan->denied = true;
+      break;
+    }
+    if (!rs.ok()) {
+      if (!scan->other && stats.first_other.empty()) {
+        stats.first_other =
+            "pid " + std::to_string(scan->pid) + ": " + rs.ToString();
+      }
+      scan->other = true;
+      continue;
+    }
+    Entry& e = EntryFor(link, &run->entries);
+    AddMember(scan, &e);
+    if (!e.resolved) OpenAndResolve(link, scan, run);
+  }
+}
+
+void Discoverer::AddMember(ProcessScan* scan, Entry* e) {
+  ++e->info.processes;
+  if (options_.collect_members) e->info.members.push_back(scan->pid);
+  if (e->info.pid != 0) return;
+  // PIDs ascend, so the first member seen is the lowest.
+  e->info.pid = scan->pid;
+  if (!scan->have_comm) {
+    scan->comm.clear();
+    // A comm that cannot be read (the process just exited) stays empty;
+    // membership was already established by the link.
+    (void)procfs_->ReadCommOf(scan->pid, &scan->comm);
+    scan->have_comm = true;
+  }
+  e->info.command = scan->comm;
+}
+
+// Opens the namespace through this member, while its ns handle is open,
+// and resolves it. A failure leaves it unresolved: the next member retries.
+void Discoverer::OpenAndResolve(const NamespaceLink& link, ProcessScan* scan,
+                                Run* run) {
+  NsHandle handle;
+  const Status hs = ops_->Open(scan->ns_dir, link, &handle);
+  if (hs.ok()) {
+    Resolve(handle, run);
+  } else if (hs.IsNotFound()) {
+    scan->missing = true;
+  } else if (hs.IsPermissionDenied()) {
+    scan->denied = true;
+  } else {
+    scan->other = true;
+    if (run->stats->first_other.empty()) {
+      run->stats->first_other = hs.ToString();
+    }
+  }
+}
+
+// Counts a process once per kind of trouble. Links that were missing mean
+// a zombie when /proc/PID/stat says so (its pid and user links still
+// counted), and an exit mid-walk otherwise.
+void Discoverer::Tally(const ProcessScan& scan, ScanStats* stats) {
+  if (scan.denied) ++stats->permission_denied;
+  if (scan.other) ++stats->other;
+  if (!scan.missing) return;
+  std::optional<ProcessStat> stat = scan.stat;
+  if (!stat) {
+    ProcessStat read;
+    if (procfs_->ReadStat(scan.pid, &read).ok()) stat = read;
+  }
+  if (stat && stat->zombie()) {
+    ++stats->zombies;
+  } else {
+    ++stats->vanished;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Stage 2: attributes, from the cache or the ioctls.
 
 void Discoverer::RecordOther(const Status& s, ScanStats* stats) {
   ++stats->other;
@@ -43,18 +254,22 @@ std::optional<std::uint64_t> Discoverer::QueryId(const NsHandle& handle,
   return std::nullopt;
 }
 
+void Discoverer::Resolve(const NsHandle& handle, Run* run) {
+  const std::optional<std::uint64_t> id = QueryId(handle, run->stats);
+  const Key key{handle.type, handle.inode};
+  if (ResolveFromCache(key, id, &run->entries)) return;
+  ResolveByIoctl(handle, id, run);
+}
+
 // Makes sure the namespace "relative" (a parent or owner just obtained from
 // an ioctl) has an entry, resolving it if it is new: this is how ancestors
 // without member processes are found.
-void Discoverer::EnsureRelative(const NsHandle& relative, EntryMap* entries,
-                                ScanStats* stats) {
-  if (!options_.types[TypeIndex(relative.type)]) return;
-  const Key key{relative.type, relative.inode};
-  Entry& e = (*entries)[key];
+void Discoverer::EnsureRelative(const NsHandle& relative, Run* run) {
+  if (!Selected(relative.type)) return;
+  Entry& e =
+      EntryFor(NamespaceLink{relative.type, relative.inode}, &run->entries);
   if (e.resolved) return;
-  e.info.type = relative.type;
-  e.info.inode = relative.inode;
-  Resolve(relative, entries, stats);
+  Resolve(relative, run);
 }
 
 bool Discoverer::ResolveFromCache(const Key& key,
@@ -73,7 +288,7 @@ bool Discoverer::ResolveFromCache(const Key& key,
     missing.push_back(Key{NamespaceType::kUser, *a.owner_inode});
   }
   for (const Key& rel : missing) {
-    if (!options_.types[TypeIndex(rel.type)]) continue;
+    if (!Selected(rel.type)) continue;
     auto e = entries->find(rel);
     if (e != entries->end() && e->second.resolved) continue;
     Entry& re = (*entries)[rel];
@@ -94,8 +309,9 @@ bool Discoverer::ResolveFromCache(const Key& key,
 }
 
 void Discoverer::ResolveByIoctl(const NsHandle& handle,
-                                std::optional<std::uint64_t> ns_id,
-                                EntryMap* entries, ScanStats* stats) {
+                                std::optional<std::uint64_t> ns_id, Run* run) {
+  ScanStats* stats = run->stats;
+  EntryMap* entries = &run->entries;
   ++last_resolved_;
   const Key key{handle.type, handle.inode};
   Attributes a;
@@ -108,7 +324,7 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
     Status s = ops_->Parent(handle, &parent);
     if (s.ok()) {
       a.parent_inode = parent.inode;
-      EnsureRelative(parent, entries, stats);
+      EnsureRelative(parent, run);
     } else if (!s.IsPermissionDenied()) {
       // EPERM is the top of the visible tree; anything else is unexpected.
       RecordOther(s, stats);
@@ -119,7 +335,7 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
   if (s.ok()) {
     a.owner_inode = owner.inode;
     if (handle.type != NamespaceType::kUser) {
-      EnsureRelative(owner, entries, stats);
+      EnsureRelative(owner, run);
     }
   } else if (!s.IsPermissionDenied()) {
     RecordOther(s, stats);
@@ -141,143 +357,46 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
   cache_[key] = CacheEntry{a, generation_};
 }
 
-void Discoverer::Resolve(const NsHandle& handle, EntryMap* entries,
-                         ScanStats* stats) {
-  const std::optional<std::uint64_t> id = QueryId(handle, stats);
-  const Key key{handle.type, handle.inode};
-  if (ResolveFromCache(key, id, entries)) return;
-  ResolveByIoctl(handle, id, entries, stats);
-}
+// ---------------------------------------------------------------------------
+// Stage 3: namespaces held by something other than a member process.
 
-void Discoverer::AddBindMounts(EntryMap* entries, ScanStats* stats) {
-  for (const char* source : {"self", "1"}) {
-    std::vector<NsfsMount> mounts;
-    // PID 1's mountinfo may be out of reach (another PID namespace, or no
-    // CAP_SYS_PTRACE); the exporter's own mounts still count.
-    if (!procfs_->ReadNsfsMounts(source, &mounts).ok()) continue;
-    for (const NsfsMount& m : mounts) {
-      if (!options_.types[TypeIndex(m.link.type)]) continue;
-      Entry& e = (*entries)[Key{m.link.type, m.link.inode}];
-      e.info.type = m.link.type;
-      e.info.inode = m.link.inode;
-      if (e.resolved) continue;
-      NsHandle handle;
-      if (ops_->OpenMounted(*procfs_, source, m, &handle).ok()) {
-        Resolve(handle, entries, stats);
-      }
-    }
+void Discoverer::ReadOtherHolders(const std::vector<pid_t>& pids, Run* run) {
+  const EntryMap& entries = run->entries;
+  const HolderScope scope{*procfs_, *ops_, pids,
+                          [this](NamespaceType type) { return Selected(type); },
+                          [&entries](const NamespaceLink& link) {
+                            auto it = entries.find(Key{link.type, link.inode});
+                            return it == entries.end() || !it->second.resolved;
+                          }};
+  for (const std::unique_ptr<HolderReader>& reader : readers_) {
+    if (!reader->Enabled(options_)) continue;
+    HolderFindings findings;
+    reader->Read(scope, &findings);
+    findings.stats.kind = std::string(reader->kind());
+    AddFindings(&findings, run);
+    run->stats->holders.push_back(std::move(findings.stats));
   }
 }
 
-Status Discoverer::Discover(const DiscoveryOptions& options,
-                            NamespaceGraph* out) {
-  options_ = options;
-  ++generation_;
-  last_resolved_ = 0;
-  *out = NamespaceGraph();
-  ScanStats& stats = out->stats;
-
-  std::vector<pid_t> pids;
-  Status ls = procfs_->ListPids(&pids);
-  if (!ls.ok()) return ls;
-
-  EntryMap entries;
-  entries.reserve(pids.size() / 4 + 64);
-  std::string comm;
-  for (pid_t pid : pids) {
-    ++stats.processes_scanned;
-    UniqueFd dir;
-    Status os = procfs_->OpenPidNs(pid, &dir);
-    if (os.IsNotFound()) {
-      ++stats.vanished;
-      continue;
-    }
-    if (!os.ok()) {
-      if (os.IsPermissionDenied()) {
-        ++stats.permission_denied;
-        if (stats.first_denied.empty()) stats.first_denied = os.ToString();
-      } else {
-        RecordOther(os, &stats);
-      }
-      continue;
-    }
-    if (options.exclude_kernel_threads) {
-      bool kthread = false;
-      Status ks = procfs_->IsKernelThreadPid(pid, &kthread);
-      if (ks.IsNotFound()) {
-        ++stats.vanished;
-        continue;
-      }
-      if (ks.ok() && kthread) continue;
-    }
-    bool vanished = false, denied = false, other = false, have_comm = false;
-    for (NamespaceType type : kAllNamespaceTypes) {
-      if (!options.types[TypeIndex(type)]) continue;
-      NamespaceLink link{};
-      Status rs = ProcFs::ReadNamespaceLinkIn(dir.get(), type, &link);
-      if (!rs.ok()) {
-        if (rs.IsNotFound()) {
-          // The process exited, or only its main thread did (then mnt, net
-          // and the others read ENOENT while pid and user still work).
-          vanished = true;
-          continue;
-        }
-        if (rs.IsPermissionDenied()) {
-          // The ptrace read check covers every link of the process alike.
-          if (stats.first_denied.empty()) {
-            stats.first_denied =
-                "pid " + std::to_string(pid) + ": " + rs.ToString();
-          }
-          denied = true;
-          break;
-        }
-        if (!other && stats.first_other.empty()) {
-          stats.first_other =
-              "pid " + std::to_string(pid) + ": " + rs.ToString();
-        }
-        other = true;
-        continue;
-      }
-      Entry& e = entries[Key{type, link.inode}];
-      e.info.type = type;
-      e.info.inode = link.inode;
-      ++e.info.processes;
-      if (options.collect_members) e.info.members.push_back(pid);
-      if (e.info.pid == 0) {
-        // PIDs ascend, so the first member seen is the lowest.
-        e.info.pid = pid;
-        if (!have_comm) {
-          comm.clear();
-          // A comm that cannot be read (the process just exited) stays
-          // empty; membership was already established by the link.
-          (void)procfs_->ReadCommOf(pid, &comm);
-          have_comm = true;
-        }
-        e.info.command = comm;
-      }
-      if (!e.resolved) {
-        NsHandle handle;
-        Status hs = ops_->Open(dir.get(), link, &handle);
-        if (hs.ok()) {
-          Resolve(handle, &entries, &stats);
-        } else if (hs.IsNotFound()) {
-          vanished = true;  // retried by the next member, if any
-        } else if (hs.IsPermissionDenied()) {
-          denied = true;
-        } else {
-          other = true;
-          if (stats.first_other.empty()) stats.first_other = hs.ToString();
-        }
-      }
-    }
-    if (denied) ++stats.permission_denied;
-    if (vanished) ++stats.vanished;
-    if (other) ++stats.other;
+// Every held namespace becomes an entry, and every opened one not yet
+// resolved is resolved as the walk's are.
+void Discoverer::AddFindings(HolderFindings* findings, Run* run) {
+  for (const NamespaceLink& link : findings->held) {
+    if (Selected(link.type)) EntryFor(link, &run->entries);
   }
+  for (const NsHandle& handle : findings->opened) {
+    if (!Selected(handle.type)) continue;
+    Entry& e =
+        EntryFor(NamespaceLink{handle.type, handle.inode}, &run->entries);
+    if (!e.resolved) Resolve(handle, run);
+  }
+}
 
-  if (options.bind_mounts) AddBindMounts(&entries, &stats);
+// ---------------------------------------------------------------------------
+// Stage 4: finish.
 
-  // Forget namespaces not seen by this walk: their inodes may be reused.
+// Forgets namespaces not seen by this run: their inodes may be reused.
+void Discoverer::EvictUnseen() {
   for (auto it = cache_.begin(); it != cache_.end();) {
     if (it->second.generation != generation_) {
       it = cache_.erase(it);
@@ -285,9 +404,13 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
       ++it;
     }
   }
+}
 
-  out->namespaces.reserve(entries.size());
-  for (auto& [key, e] : entries) out->namespaces.push_back(std::move(e.info));
+// Moves the entries into the graph, sorted by (type, inode), and counts
+// them by type.
+void Discoverer::BuildGraph(EntryMap* entries, NamespaceGraph* out) {
+  out->namespaces.reserve(entries->size());
+  for (auto& [key, e] : *entries) out->namespaces.push_back(std::move(e.info));
   std::sort(out->namespaces.begin(), out->namespaces.end(),
             [](const NamespaceInfo& a, const NamespaceInfo& b) {
               return std::make_pair(a.type, a.inode) <
@@ -296,39 +419,46 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
   for (const NamespaceInfo& n : out->namespaces) {
     ++out->count_by_type[TypeIndex(n.type)];
   }
+}
 
-  // Depth and children for the hierarchical types. Parents sort anywhere,
-  // so memoise depth through an explicit climb (at most 32 levels).
-  std::vector<int> depth(out->namespaces.size(), -1);
-  std::function<std::uint32_t(std::size_t, int)> depth_of =
-      [&](std::size_t i, int guard) -> std::uint32_t {
-    if (depth[i] >= 0) return static_cast<std::uint32_t>(depth[i]);
-    const NamespaceInfo& n = out->namespaces[i];
-    std::uint32_t d = 0;
-    if (n.parent_inode && guard < 64) {
-      const NamespaceInfo* p = out->Find(n.type, *n.parent_inode);
-      if (p != nullptr) {
-        d = depth_of(static_cast<std::size_t>(p - out->namespaces.data()),
-                     guard + 1) +
-            1;
-      }
-    }
-    depth[i] = static_cast<int>(d);
-    return d;
-  };
-  for (std::size_t i = 0; i < out->namespaces.size(); ++i) {
-    NamespaceInfo& n = out->namespaces[i];
-    if (!IsHierarchical(n.type)) continue;
-    n.depth = depth_of(i, 0);
-    if (n.parent_inode) {
-      const NamespaceInfo* p = out->Find(n.type, *n.parent_inode);
-      if (p != nullptr) {
-        ++out->namespaces[static_cast<std::size_t>(p - out->namespaces.data())]
-              .children;
-      }
-    }
+namespace {
+
+// The index of n's parent in the graph; nullopt at the top of what was
+// found.
+std::optional<std::size_t> ParentIndex(const NamespaceGraph& g,
+                                       const NamespaceInfo& n) {
+  if (!n.parent_inode) return std::nullopt;
+  const NamespaceInfo* p = g.Find(n.type, *n.parent_inode);
+  if (p == nullptr) return std::nullopt;
+  return static_cast<std::size_t>(p - g.namespaces.data());
+}
+
+// Depth of namespace i, memoised in *depth (-1: not yet known). Parents
+// sort anywhere, so it climbs; "climbed" bounds the climb.
+std::uint32_t DepthOf(const NamespaceGraph& g, std::size_t i,
+                      std::uint32_t climbed, std::vector<int>* depth) {
+  if ((*depth)[i] >= 0) return static_cast<std::uint32_t>((*depth)[i]);
+  std::uint32_t d = 0;
+  const std::optional<std::size_t> parent = ParentIndex(g, g.namespaces[i]);
+  if (parent && climbed < kMaxNestingDepth) {
+    d = DepthOf(g, *parent, climbed + 1, depth) + 1;
   }
-  return Status::Ok();
+  (*depth)[i] = static_cast<int>(d);
+  return d;
+}
+
+}  // namespace
+
+// Depth and children, for the hierarchical types.
+void Discoverer::LinkHierarchy(NamespaceGraph* graph) {
+  std::vector<NamespaceInfo>& all = graph->namespaces;
+  std::vector<int> depth(all.size(), -1);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (!IsHierarchical(all[i].type)) continue;
+    all[i].depth = DepthOf(*graph, i, 0, &depth);
+    const std::optional<std::size_t> parent = ParentIndex(*graph, all[i]);
+    if (parent) ++all[*parent].children;
+  }
 }
 
 }  // namespace nsexp

@@ -3,10 +3,14 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "base/status.h"
+#include "base/unique_fd.h"
+#include "ns/holder_reader.h"
 #include "ns/namespace_graph.h"
 #include "ns/namespace_ops.h"
 #include "proc/proc_fs.h"
@@ -25,24 +29,40 @@ struct DiscoveryOptions {
   // Also find namespaces held only by a bind mount of their nsfs file
   // (`ip netns add`, container runtimes' /run/.../netns), from the
   // mountinfo of the exporter itself and of PID 1 (the host's init when
-  // the exporter sees the host's PIDs).
+  // the exporter sees the host's PIDs): the BindMountReader. A new holder
+  // kind adds its switch here and its HolderReader to
+  // DefaultHolderReaders().
   bool bind_mounts = true;
 };
 
-// Runs discovery: one readlinkat per (process, type) relative to a PID
-// directory handle, the nsfs ioctls once per namespace, and their answers
-// (parent, owner, owner uid, id) kept across runs, keyed by (type, inode)
-// and checked against NS_GET_ID where the kernel has it. Namespaces without
-// member processes are found by climbing NS_GET_PARENT and NS_GET_USERNS.
+// Runs discovery in four stages, each a function below:
+//  1. the process walk: list the PIDs, read the ns links of each (one
+//     readlinkat per type relative to a /proc/PID/ns handle) and count
+//     membership;
+//  2. attributes: the nsfs ioctls once per namespace, for each namespace
+//     the walk meets first, while the member's handle is open; their
+//     answers (parent, owner, owner uid, id) are kept across runs, keyed by
+//     (type, inode) and checked against NS_GET_ID where the kernel has it.
+//     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
+//     member processes;
+//  3. other holders: each HolderReader (bind mounts today) adds the
+//     namespaces its kind of holder holds, resolved as in stage 2;
+//  4. finish: forget cached namespaces this run did not see, sort, count
+//     by type, and compute depth and children.
 //
 // A process that exits mid-walk, or that the caller may not inspect, is
-// skipped and counted in ScanStats; the walk always completes.
+// skipped and counted in ScanStats; a zombie is counted as such; the walk
+// always completes.
 //
 // Thread safety: not thread-safe; callers serialise Discover() calls.
 // "procfs" and "ops" are not owned and must outlive this object.
 class Discoverer {
  public:
+  // Uses DefaultHolderReaders().
   Discoverer(const ProcFs* procfs, NamespaceOps* ops);
+  // Uses "readers" for stage 3, in order, each when Enabled().
+  Discoverer(const ProcFs* procfs, NamespaceOps* ops,
+             std::vector<std::unique_ptr<HolderReader>> readers);
   Discoverer(const Discoverer&) = delete;
   Discoverer& operator=(const Discoverer&) = delete;
 
@@ -86,22 +106,48 @@ class Discoverer {
     bool resolved = false;
   };
   using EntryMap = std::unordered_map<Key, Entry, KeyHash>;
+  // What one Discover() builds up, passed from stage to stage.
+  struct Run {
+    EntryMap entries;
+    ScanStats* stats = nullptr;
+  };
+  // What the walk learned of one process; see WalkProcess.
+  struct ProcessScan;
 
-  void Resolve(const NsHandle& handle, EntryMap* entries, ScanStats* stats);
+  bool Selected(NamespaceType type) const;
+  Entry& EntryFor(const NamespaceLink& link, EntryMap* entries);
+
+  // Stage 1: the process walk.
+  void WalkProcess(pid_t pid, Run* run);
+  bool OpenProcess(pid_t pid, UniqueFd* ns_dir, ProcessScan* scan, Run* run);
+  void ReadLinks(ProcessScan* scan, Run* run);
+  void AddMember(ProcessScan* scan, Entry* e);
+  void OpenAndResolve(const NamespaceLink& link, ProcessScan* scan, Run* run);
+  void Tally(const ProcessScan& scan, ScanStats* stats);
+
+  // Stage 2: attributes, from the cache or the ioctls.
+  void Resolve(const NsHandle& handle, Run* run);
   bool ResolveFromCache(const Key& key, std::optional<std::uint64_t> ns_id,
                         EntryMap* entries);
   void ResolveByIoctl(const NsHandle& handle,
-                      std::optional<std::uint64_t> ns_id, EntryMap* entries,
-                      ScanStats* stats);
-  void EnsureRelative(const NsHandle& relative, EntryMap* entries,
-                      ScanStats* stats);
+                      std::optional<std::uint64_t> ns_id, Run* run);
+  void EnsureRelative(const NsHandle& relative, Run* run);
   std::optional<std::uint64_t> QueryId(const NsHandle& handle,
                                        ScanStats* stats);
   void RecordOther(const Status& s, ScanStats* stats);
-  void AddBindMounts(EntryMap* entries, ScanStats* stats);
+
+  // Stage 3: namespaces held by something other than a member process.
+  void ReadOtherHolders(const std::vector<pid_t>& pids, Run* run);
+  void AddFindings(HolderFindings* findings, Run* run);
+
+  // Stage 4: finish.
+  void EvictUnseen();
+  static void BuildGraph(EntryMap* entries, NamespaceGraph* out);
+  static void LinkHierarchy(NamespaceGraph* graph);
 
   const ProcFs* procfs_;
   NamespaceOps* ops_;
+  std::vector<std::unique_ptr<HolderReader>> readers_;
   DiscoveryOptions options_;
   std::unordered_map<Key, CacheEntry, KeyHash> cache_;
   std::uint64_t generation_ = 0;

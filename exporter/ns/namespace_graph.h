@@ -29,14 +29,31 @@ struct NamespaceInfo {
   std::vector<pid_t> members;   // ascending; filled only on request
 };
 
+// What one kind of holder besides member processes (HolderReader) found
+// and could not read in one discovery. Not exported yet.
+struct HolderStats {
+  std::string kind;                     // HolderReader::kind(), "bind_mount"
+  std::uint64_t holders = 0;            // holders found (e.g. nsfs mounts)
+  std::uint64_t vanished = 0;           // gone before they could be read
+  std::uint64_t permission_denied = 0;  // EACCES/EPERM
+  std::uint64_t other = 0;              // anything else
+  std::string first_error;              // one example, for the log
+};
+
 // Counts of what a discovery could not see. Thread-compatible.
 struct ScanStats {
   std::uint64_t processes_scanned = 0;  // PIDs listed in the procfs root
   std::uint64_t vanished = 0;           // exited mid-walk (ENOENT/ESRCH/...)
   std::uint64_t permission_denied = 0;  // EACCES/EPERM on a process
   std::uint64_t other = 0;              // anything else
-  std::string first_denied;             // one example, for the log
-  std::string first_other;              // one example, for the log
+  // Processes whose main thread had exited (state Z): a process waiting to
+  // be reaped, or one whose leader thread exited while others run. Their
+  // pid and user links still count; the others are gone. Not an error: a
+  // long-lived zombie is counted here on every walk, never in "vanished".
+  std::uint64_t zombies = 0;
+  std::string first_denied;          // one example, for the log
+  std::string first_other;           // one example, for the log
+  std::vector<HolderStats> holders;  // one per holder reader that ran
 };
 
 // All namespaces found, sorted by (type, inode). Plain value; thread-safe

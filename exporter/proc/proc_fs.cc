@@ -38,12 +38,11 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The ns/<type> path for a type, as a C string for the *at() calls.
-const char* NamespaceLinkPath(NamespaceType type) {
-  static constexpr const char* kPaths[kNamespaceTypeCount] = {
-      "ns/cgroup", "ns/ipc",  "ns/mnt",  "ns/net",
-      "ns/pid",    "ns/time", "ns/user", "ns/uts"};
-  return kPaths[TypeIndex(type)];
+// The name of a type's link in /proc/PID/ns, for the *at() calls.
+const char* NamespaceLinkName(NamespaceType type) {
+  static constexpr const char* kNames[kNamespaceTypeCount] = {
+      "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
+  return kNames[TypeIndex(type)];
 }
 
 // Kernel dirent as getdents64(2) returns it.
@@ -122,21 +121,24 @@ Status ParseProcessStatus(std::string_view text, ProcessStatus* out) {
   return Status::Ok();
 }
 
-std::optional<unsigned long> ParseStatFlags(std::string_view stat_text) {
+std::optional<ProcessStat> ParseProcessStat(std::string_view stat_text) {
   const std::size_t close = stat_text.rfind(')');
   if (close == std::string_view::npos) return std::nullopt;
   std::string_view rest = stat_text.substr(close + 1);
   // After comm: state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8)
   // flags(9), as proc(5) numbers them.
+  ProcessStat stat;
   for (int field = 3; field <= 9; ++field) {
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
     const std::size_t end = rest.find(' ');
     const std::string_view value = rest.substr(0, end);
     if (value.empty()) return std::nullopt;
-    if (field == 9) {
-      unsigned long flags = 0;
-      if (!ParseDecimal(value, &flags)) return std::nullopt;
-      return flags;
+    if (field == 3) {
+      if (value.size() != 1) return std::nullopt;
+      stat.state = value.front();
+    } else if (field == 9) {
+      if (!ParseDecimal(value, &stat.flags)) return std::nullopt;
+      return stat;
     }
     if (end == std::string_view::npos) return std::nullopt;
     rest = rest.substr(end);
@@ -272,19 +274,6 @@ Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
   return Status::Ok();
 }
 
-Status ProcFs::OpenPid(pid_t pid, UniqueFd* out) const {
-  char name[16];
-  const auto [end, ec] = std::to_chars(name, name + sizeof(name) - 1, pid);
-  (void)ec;
-  *end = '\0';
-  out->Reset(::openat(root_fd_.get(), name,
-                      O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!out->valid()) {
-    return StatusFromErrno(errno, std::string("open ") + name);
-  }
-  return Status::Ok();
-}
-
 Status ProcFs::OpenPidNs(pid_t pid, UniqueFd* out) const {
   char name[24];
   const auto [end, ec] = std::to_chars(name, name + sizeof(name) - 4, pid);
@@ -298,90 +287,46 @@ Status ProcFs::OpenPidNs(pid_t pid, UniqueFd* out) const {
   return Status::Ok();
 }
 
-namespace {
-
-// The bodies behind both ways in: relative to /proc/PID ("ns/net", "comm")
-// or to /proc/PID/ns and the root ("net", "PID/comm").
-
-Status ReadLinkAt(int dir, const char* path, NamespaceType type,
-                  NamespaceLink* out) {
+Status ProcFs::ReadNamespaceLinkIn(int ns_dir, NamespaceType type,
+                                   NamespaceLink* out) {
+  const char* name = NamespaceLinkName(type);
   char buf[64];
-  const ssize_t n = ::readlinkat(dir, path, buf, sizeof(buf));
-  if (n < 0) return StatusFromErrno(errno, std::string("readlink ") + path);
+  const ssize_t n = ::readlinkat(ns_dir, name, buf, sizeof(buf));
+  if (n < 0) return StatusFromErrno(errno, std::string("readlink ") + name);
   const std::string_view target(buf, static_cast<std::size_t>(n));
   const auto link = ParseNamespaceLink(target);
   if (!link || link->type != type) {
-    return Status::InvalidArgument(std::string("malformed link ") + path +
+    return Status::InvalidArgument(std::string("malformed link ") + name +
                                    " -> " + std::string(target));
   }
   *out = *link;
   return Status::Ok();
 }
 
-Status OpenAt(int dir, const char* path, UniqueFd* out) {
-  out->Reset(::openat(dir, path, O_RDONLY | O_CLOEXEC));
-  if (!out->valid()) return StatusFromErrno(errno, std::string("open ") + path);
+Status ProcFs::OpenNamespaceIn(int ns_dir, NamespaceType type, UniqueFd* out) {
+  const char* name = NamespaceLinkName(type);
+  out->Reset(::openat(ns_dir, name, O_RDONLY | O_CLOEXEC));
+  if (!out->valid()) return StatusFromErrno(errno, std::string("open ") + name);
   return Status::Ok();
 }
 
-Status ReadCommAt(int dir, const char* path, std::string* out) {
-  Status s = ReadSmallFileAt(dir, path, 256, out);
+Status ProcFs::ReadCommOf(pid_t pid, std::string* out) const {
+  const std::string path = std::to_string(pid) + "/comm";
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 256, out);
   if (!s.ok()) return s;
   if (!out->empty() && out->back() == '\n') out->pop_back();
   return Status::Ok();
 }
 
-Status KernelThreadAt(int dir, const char* path, bool* out) {
-  std::string text;
-  Status s = ReadSmallFileAt(dir, path, 4096, &text);
-  if (!s.ok()) return s;
-  const auto flags = ParseStatFlags(text);
-  if (!flags) return Status::InvalidArgument(std::string("malformed ") + path);
-  *out = (*flags & kPfKthread) != 0;
-  return Status::Ok();
-}
-
-// "ns/net" without its "ns/".
-const char* NamespaceLinkName(NamespaceType type) {
-  return NamespaceLinkPath(type) + 3;
-}
-
-}  // namespace
-
-Status ProcFs::ReadNamespaceLinkIn(int ns_dir, NamespaceType type,
-                                   NamespaceLink* out) {
-  return ReadLinkAt(ns_dir, NamespaceLinkName(type), type, out);
-}
-
-Status ProcFs::OpenNamespaceIn(int ns_dir, NamespaceType type, UniqueFd* out) {
-  return OpenAt(ns_dir, NamespaceLinkName(type), out);
-}
-
-Status ProcFs::ReadCommOf(pid_t pid, std::string* out) const {
-  const std::string path = std::to_string(pid) + "/comm";
-  return ReadCommAt(root_fd_.get(), path.c_str(), out);
-}
-
-Status ProcFs::IsKernelThreadPid(pid_t pid, bool* out) const {
+Status ProcFs::ReadStat(pid_t pid, ProcessStat* out) const {
   const std::string path = std::to_string(pid) + "/stat";
-  return KernelThreadAt(root_fd_.get(), path.c_str(), out);
-}
-
-Status ProcFs::ReadNamespaceLink(int pid_dir, NamespaceType type,
-                                 NamespaceLink* out) {
-  return ReadLinkAt(pid_dir, NamespaceLinkPath(type), type, out);
-}
-
-Status ProcFs::OpenNamespace(int pid_dir, NamespaceType type, UniqueFd* out) {
-  return OpenAt(pid_dir, NamespaceLinkPath(type), out);
-}
-
-Status ProcFs::IsKernelThread(int pid_dir, bool* out) {
-  return KernelThreadAt(pid_dir, "stat", out);
-}
-
-Status ProcFs::ReadComm(int pid_dir, std::string* out) {
-  return ReadCommAt(pid_dir, "comm", out);
+  std::string text;
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 4096, &text);
+  if (!s.ok()) return s;
+  const auto stat = ParseProcessStat(text);
+  if (!stat) return Status::InvalidArgument("malformed " + path);
+  *out = *stat;
+  return Status::Ok();
 }
 
 Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {

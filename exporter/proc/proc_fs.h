@@ -42,12 +42,26 @@ struct ProcessStatus {
 // that is present but malformed gives kInvalidArgument. Pure.
 Status ParseProcessStatus(std::string_view text, ProcessStatus* out);
 
-// The "flags" field (the 9th) of /proc/PID/stat; the comm field may hold
-// spaces and parentheses, so fields are counted from the last ')'. Pure.
-std::optional<unsigned long> ParseStatFlags(std::string_view stat_text);
+// What discovery needs of /proc/PID/stat.
+struct ProcessStat {
+  char state = 0;           // field 3: 'R', 'S', 'Z', ...
+  unsigned long flags = 0;  // field 9: PF_* (include/linux/sched.h)
 
-// PF_KTHREAD in /proc/PID/stat flags (include/linux/sched.h).
-inline constexpr unsigned long kPfKthread = 0x00200000;
+  // PF_KTHREAD: a kernel thread, which lives in the initial namespaces.
+  bool kernel_thread() const { return (flags & kPfKthread) != 0; }
+  // 'Z': the main thread has exited. Either the whole process has and
+  // waits to be reaped, or only its leader thread has while others run;
+  // in both cases ns/pid and ns/user still read and the other ns links
+  // give ENOENT.
+  bool zombie() const { return state == 'Z'; }
+
+  static constexpr unsigned long kPfKthread = 0x00200000;
+};
+
+// Parses the text of /proc/PID/stat. The comm field may hold spaces and
+// parentheses, so fields are counted from the last ')'. nullopt when the
+// state or flags field is missing or malformed. Pure.
+std::optional<ProcessStat> ParseProcessStat(std::string_view stat_text);
 
 // A namespace held by a bind mount of its nsfs file (`ip netns add NAME`
 // makes /run/netns/NAME), from /proc/PID/mountinfo.
@@ -87,50 +101,32 @@ class ProcFs {
   // all digits are ignored.
   [[nodiscard]] Status ListPids(std::vector<pid_t>* pids) const;
 
-  // Opens /proc/PID as an O_PATH directory handle; kNotFound when the
-  // process has exited.
-  [[nodiscard]] Status OpenPid(pid_t pid, UniqueFd* out) const;
-
   // Opens /proc/PID/ns as an O_PATH directory handle, for the walk: reading
   // the links relative to it looks up one path component per link instead
   // of two (measured 8% faster at 10k processes). kNotFound when the process
   // has exited.
   [[nodiscard]] Status OpenPidNs(pid_t pid, UniqueFd* out) const;
 
-  // Reads <type> relative to an OpenPidNs handle. Errors as
-  // ReadNamespaceLink.
+  // Reads <type> relative to an OpenPidNs handle. kNotFound: the process
+  // (or, for types other than pid and user, its main thread) has exited;
+  // kPermissionDenied: the ptrace read check failed; kInvalidArgument: the
+  // link text is malformed or names another type.
   [[nodiscard]] static Status ReadNamespaceLinkIn(int ns_dir,
                                                   NamespaceType type,
                                                   NamespaceLink* out);
 
-  // Opens <type> relative to an OpenPidNs handle, for the nsfs ioctls.
+  // Opens <type> relative to an OpenPidNs handle, read-only, for the nsfs
+  // ioctls. kNotFound and kPermissionDenied as ReadNamespaceLinkIn.
   [[nodiscard]] static Status OpenNamespaceIn(int ns_dir, NamespaceType type,
                                               UniqueFd* out);
 
-  // Reads /proc/PID/comm, without the newline.
+  // Reads /proc/PID/comm, without the newline. kNotFound when the process
+  // has exited.
   [[nodiscard]] Status ReadCommOf(pid_t pid, std::string* out) const;
 
-  // IsKernelThread for /proc/PID/stat.
-  [[nodiscard]] Status IsKernelThreadPid(pid_t pid, bool* out) const;
-
-  // Reads ns/<type> relative to an OpenPid handle. kNotFound: the process
-  // (or, for non-pid/user types, its main thread) has exited;
-  // kPermissionDenied: the ptrace read check failed; kInvalidArgument: the
-  // link text is malformed.
-  [[nodiscard]] static Status ReadNamespaceLink(int pid_dir, NamespaceType type,
-                                                NamespaceLink* out);
-
-  // Opens ns/<type> relative to an OpenPid handle, read-only, for the nsfs
-  // ioctls. Same errors as ReadNamespaceLink.
-  [[nodiscard]] static Status OpenNamespace(int pid_dir, NamespaceType type,
-                                            UniqueFd* out);
-
-  // True when the process is a kernel thread (PF_KTHREAD), from "stat"
-  // relative to an OpenPid handle. kNotFound when it has exited.
-  [[nodiscard]] static Status IsKernelThread(int pid_dir, bool* out);
-
-  // Reads "comm" relative to an OpenPid handle, without the newline.
-  [[nodiscard]] static Status ReadComm(int pid_dir, std::string* out);
+  // Reads and parses /proc/PID/stat. kNotFound when the process has exited
+  // (been reaped); kInvalidArgument when the text is malformed.
+  [[nodiscard]] Status ReadStat(pid_t pid, ProcessStat* out) const;
 
   // Reads and parses /proc/PID/status.
   [[nodiscard]] Status ReadStatus(pid_t pid, ProcessStatus* out) const;

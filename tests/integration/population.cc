@@ -9,6 +9,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -53,6 +55,8 @@ enum Tag : std::int32_t {
   kUserInnerUts = 13,
   kFlatHolder = 20,  // value: 0 or -errno of unshare
   kFlatMember = 21,
+  kZombieInit = 30,  // value: 0 or -errno of the mounts
+  kThreadLeader = 31,
 };
 
 // clone(2) without a new stack: fork semantics with namespace flags. The
@@ -446,11 +450,86 @@ bool Population::StartChurn(std::string* why) {
   return true;
 }
 
-pid_t Population::MakeZombie() {
-  const pid_t z = RawClone(0);
-  if (z == 0) _exit(0);
-  if (z > 0) holders_.push_back(z);
-  return z;
+namespace {
+
+int PauseThread(void*) { PauseForever(); }
+
+// In a process of its own: starts a thread that pauses, then ends the main
+// thread alone (exit(2), not exit_group(2)). The process lives on.
+[[noreturn]] void LeaderExitsThreadStays(int ready) {
+  constexpr std::size_t kStack = 64 * 1024;
+  void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) _exit(1);
+  const int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                    CLONE_THREAD | CLONE_SYSVSEM;
+  if (clone(PauseThread, static_cast<char*>(stack) + kStack, flags, nullptr) <
+      0) {
+    _exit(1);
+  }
+  Report(ready, kThreadLeader, 0);
+  for (;;) syscall(SYS_exit, 0);
+}
+
+}  // namespace
+
+bool Population::MakeZombiesInOwnPidNamespace(std::string* why) {
+  char tmpl[] = "/tmp/nsexp_zombie_XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    *why = std::string("mkdtemp: ") + std::strerror(errno);
+    return false;
+  }
+  mount_dir_ = tmpl;
+  const int w = ready_write_;
+  const pid_t init = RawClone(CLONE_NEWPID | CLONE_NEWNS);
+  if (init < 0) {
+    *why =
+        std::string("clone(CLONE_NEWPID|CLONE_NEWNS): ") + std::strerror(errno);
+    return false;
+  }
+  if (init == 0) {
+    DieWithParent(0);
+    // Private first, so that the proc mount stays in this namespace.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("proc", tmpl, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              nullptr) != 0) {
+      Report(w, kZombieInit, -errno);
+      Report(w, kThreadLeader, 0);
+      _exit(1);
+    }
+    if (RawClone(0) == 0) _exit(0);                   // PID 2: never reaped
+    if (RawClone(0) == 0) LeaderExitsThreadStays(w);  // PID 3
+    Report(w, kZombieInit, 0);
+    PauseForever();
+  }
+  holders_.push_back(init);
+  std::vector<std::int32_t> v;
+  if (!AwaitReady(2, &v, why)) return false;
+  if (v[0] != 0) {
+    *why = std::string("mounting a private proc: ") + std::strerror(-v[0]);
+    return false;
+  }
+  zombie_init = init;
+  zombies = Children(init);
+  zombie_procfs = "/proc/" + std::to_string(init) + "/root" + mount_dir_;
+  if (zombies.size() != 2) {
+    *why =
+        "the init has " + std::to_string(zombies.size()) + " children, want 2";
+    return false;
+  }
+  // Both become zombies a moment after they report (or exit).
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (pid_t z : zombies) {
+    while (NsInode(z, "net") != 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        *why = "pid " + std::to_string(z) + " did not become a zombie";
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  return true;
 }
 
 void Population::Cleanup() {
@@ -479,6 +558,11 @@ void Population::Cleanup() {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // The proc mount went with the mount namespace of the init.
+  if (!mount_dir_.empty()) {
+    rmdir(mount_dir_.c_str());
+    mount_dir_.clear();
   }
 }
 

@@ -63,9 +63,16 @@ class Population {
   // high rate: processes that exit while discovery walks /proc.
   bool StartChurn(std::string* why);
 
-  // Starts a child that exits at once and is left unreaped (a zombie) until
-  // the Population is destroyed. Returns its PID.
-  pid_t MakeZombie();
+  // A pid namespace of its own, seen through a procfs of its own: its init
+  // (PID 1 there), in a private mount namespace, mounts proc on a fresh
+  // directory and starts two children that are never reaped: one exits at
+  // once (a zombie, PID 2 there), the other keeps a second thread running
+  // after its main thread exits (PID 3 there; the kernel shows it as a
+  // zombie too). Returns false with *why set when the kernel refuses.
+  bool MakeZombiesInOwnPidNamespace(std::string* why);
+  pid_t zombie_init = 0;       // host PID of that init
+  std::vector<pid_t> zombies;  // host PIDs of the two children
+  std::string zombie_procfs;   // its procfs, for ProcFs::Open
 
   // Kills and reaps everything this object started. Idempotent.
   void Cleanup();
@@ -76,6 +83,7 @@ class Population {
                   std::string* why);
 
   std::vector<pid_t> holders_;  // direct children, killed and reaped
+  std::string mount_dir_;       // made for MakeZombiesInOwnPidNamespace
   int ready_read_ = -1;
   int ready_write_ = -1;
 };

@@ -551,6 +551,286 @@ TEST_F(DiscoveryTest, BindMountedNamespacesCachedAndDropped) {
 }
 
 // ---------------------------------------------------------------------------
+// Zombies
+
+TEST_F(DiscoveryTest, ZombiesAreCountedApartFromVanished) {
+  AddHost(&ops_);
+  const NamespaceGraph g = Run("zombie");
+  EXPECT_EQ(g.stats.processes_scanned, 4u);
+  // 60 is a zombie; 62 lacks the same links but is not one (caught while
+  // exiting): only 62 counts as vanished.
+  EXPECT_EQ(g.stats.zombies, 1u);
+  EXPECT_EQ(g.stats.vanished, 1u);
+  EXPECT_EQ(g.stats.permission_denied, 0u);
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+  // Their pid and user links still read, and still count.
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kInitPid).processes, 4u);
+  EXPECT_EQ(Get(g, NamespaceType::kUser, kInitUser).processes, 4u);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kInitNet).processes, 2u);  // 1 61
+  EXPECT_EQ(g.namespaces.size(), 8u);
+}
+
+TEST_F(DiscoveryTest, ALongLivedZombieIsNotAnErrorOnEveryWalk) {
+  AddHost(&ops_);
+  Run("zombie");
+  for (int walk = 0; walk < 3; ++walk) {
+    NamespaceGraph g;
+    ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &g).ok());
+    EXPECT_EQ(g.stats.zombies, 1u) << walk;
+    EXPECT_EQ(g.stats.vanished, 1u) << walk;  // 62 only
+    EXPECT_EQ(g.stats.other, 0u) << walk;
+  }
+}
+
+TEST_F(DiscoveryTest, ZombiesCountedWithTheKernelThreadFilterOn) {
+  AddHost(&ops_);
+  DiscoveryOptions options;
+  options.exclude_kernel_threads = true;
+  const NamespaceGraph g = Run("zombie", options);
+  EXPECT_EQ(g.stats.zombies, 1u);
+  EXPECT_EQ(g.stats.vanished, 1u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kInitPid).processes, 4u);
+}
+
+TEST_F(DiscoveryTest, MissingLinksWithoutStatAreVanished) {
+  AddHost(&ops_);
+  // vanished_pid/32 lacks the links a zombie lacks, and its stat too: it
+  // has been reaped between the two reads.
+  const NamespaceGraph g = Run("vanished_pid");
+  EXPECT_EQ(g.stats.zombies, 0u);
+  EXPECT_EQ(g.stats.vanished, 3u);
+}
+
+// ---------------------------------------------------------------------------
+// Stage 3: holder readers
+
+// A HolderReader that reports what a test gives it, and records what the
+// scope answered.
+class FakeHolderReader final : public HolderReader {
+ public:
+  struct Shared {
+    bool enabled = true;
+    int reads = 0;
+    std::vector<NamespaceLink> held;
+    std::vector<NamespaceLink> to_open;  // opened when the scope says so
+    std::vector<Status> errors;
+    // What scope.unresolved() said for each of "to_open", and
+    // scope.selected() for each of "held", in order.
+    std::vector<bool> unresolved;
+    std::vector<bool> selected;
+    std::size_t pids = 0;
+  };
+  explicit FakeHolderReader(Shared* shared) : shared_(shared) {}
+
+  std::string_view kind() const override { return "fake"; }
+  bool Enabled(const DiscoveryOptions& options) const override {
+    (void)options;
+    return shared_->enabled;
+  }
+  void Read(const HolderScope& scope, HolderFindings* out) override {
+    ++shared_->reads;
+    shared_->pids = scope.pids.size();
+    for (const NamespaceLink& link : shared_->held) {
+      shared_->selected.push_back(scope.selected(link.type));
+      if (!scope.selected(link.type)) continue;
+      out->held.push_back(link);
+      ++out->stats.holders;
+    }
+    for (const NamespaceLink& link : shared_->to_open) {
+      const bool unresolved = scope.unresolved(link);
+      shared_->unresolved.push_back(unresolved);
+      if (!unresolved) continue;
+      NsHandle h;
+      h.type = link.type;
+      h.inode = link.inode;
+      out->opened.push_back(std::move(h));
+    }
+    for (const Status& e : shared_->errors) CountHolderError(e, &out->stats);
+  }
+
+ private:
+  Shared* shared_;
+};
+
+class HolderStageTest : public testing::Test {
+ protected:
+  NamespaceGraph Run(const std::string& scenario,
+                     const DiscoveryOptions& options = DiscoveryOptions()) {
+    procfs_ = OpenTree(kFixtures + scenario);
+    NamespaceGraph g;
+    if (procfs_ == nullptr) return g;
+    std::vector<std::unique_ptr<HolderReader>> readers;
+    readers.push_back(std::make_unique<FakeHolderReader>(&shared_));
+    discoverer_ =
+        std::make_unique<Discoverer>(procfs_.get(), &ops_, std::move(readers));
+    const Status s = discoverer_->Discover(options, &g);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return g;
+  }
+
+  FakeNamespaceOps ops_;
+  FakeHolderReader::Shared shared_;
+  std::unique_ptr<ProcFs> procfs_;
+  std::unique_ptr<Discoverer> discoverer_;
+};
+
+TEST_F(HolderStageTest, OpenedNamespacesAreResolvedAndHeldOnesListed) {
+  AddBasic(&ops_);
+  // A pid namespace below the container's, held by nothing the walk sees,
+  // owned by a user namespace that no process is in either.
+  AddUser(&ops_, 4026532700, kInitUser, 1000, 700);
+  AddPid(&ops_, 4026532701, kBasicPid, 4026532700, 701);
+  const NamespaceLink held_only{NamespaceType::kNet, 4026532702};
+  shared_.held = {held_only, {NamespaceType::kPid, 4026532701}};
+  shared_.to_open = {{NamespaceType::kPid, 4026532701},
+                     {NamespaceType::kNet, kBasicNet}};  // the walk's
+  const NamespaceGraph g = Run("basic");
+  EXPECT_EQ(shared_.reads, 1);
+  EXPECT_EQ(shared_.pids, 5u);
+  EXPECT_THAT(shared_.unresolved, ElementsAre(true, false));
+
+  const NamespaceInfo& pid = Get(g, NamespaceType::kPid, 4026532701);
+  EXPECT_EQ(pid.processes, 0u);
+  EXPECT_EQ(pid.ns_id, std::optional<std::uint64_t>(701));
+  EXPECT_EQ(pid.parent_inode, std::optional<std::uint64_t>(kBasicPid));
+  EXPECT_EQ(pid.depth, 2u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kBasicPid).children, 1u);
+  // Its owner was found by the climb, as for the walk's namespaces.
+  EXPECT_EQ(Get(g, NamespaceType::kUser, 4026532700).owner_uid,
+            std::optional<uid_t>(1000));
+  // Held but never opened: listed, without attributes.
+  const NamespaceInfo& net = Get(g, NamespaceType::kNet, held_only.inode);
+  EXPECT_EQ(net.ns_id, std::nullopt);
+  EXPECT_EQ(net.owner_inode, std::nullopt);
+  EXPECT_EQ(ops_.calls(kBasicNet).open, 1);  // by the walk only
+  EXPECT_EQ(g.namespaces.size(), 16u);
+  EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+}
+
+TEST_F(HolderStageTest, StatsPerReaderStayOutOfTheWalksCounts) {
+  AddBasic(&ops_);
+  shared_.held = {{NamespaceType::kNet, kBasicNet}};
+  shared_.errors = {Status::NotFound("gone"), Status::PermissionDenied("no"),
+                    Status::PermissionDenied("no"), Status::IoError("odd")};
+  const NamespaceGraph g = Run("basic");
+  ASSERT_EQ(g.stats.holders.size(), 1u);
+  const HolderStats& h = g.stats.holders[0];
+  EXPECT_EQ(h.kind, "fake");
+  EXPECT_EQ(h.holders, 1u);
+  EXPECT_EQ(h.vanished, 1u);
+  EXPECT_EQ(h.permission_denied, 2u);
+  EXPECT_EQ(h.other, 1u);
+  EXPECT_THAT(h.first_error, testing::HasSubstr("gone"));
+  EXPECT_EQ(g.stats.vanished, 0u);
+  EXPECT_EQ(g.stats.permission_denied, 0u);
+  EXPECT_EQ(g.stats.other, 0u);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).processes, 2u);
+}
+
+TEST_F(HolderStageTest, DisabledReaderIsNotRun) {
+  AddBasic(&ops_);
+  shared_.enabled = false;
+  shared_.held = {{NamespaceType::kNet, 4026532702}};
+  const NamespaceGraph g = Run("basic");
+  EXPECT_EQ(shared_.reads, 0);
+  EXPECT_THAT(g.stats.holders, IsEmpty());
+  EXPECT_EQ(g.Find(NamespaceType::kNet, 4026532702), nullptr);
+}
+
+TEST_F(HolderStageTest, UnselectedTypesAreNeitherOpenedNorListed) {
+  AddBasic(&ops_);
+  AddFlat(&ops_, NamespaceType::kUts, 4026532703, kInitUser, 703);
+  shared_.held = {{NamespaceType::kNet, 4026532702},
+                  {NamespaceType::kUts, 4026532703}};
+  shared_.to_open = {{NamespaceType::kUts, 4026532703}};
+  DiscoveryOptions net_only;
+  net_only.types = {};
+  net_only.types[TypeIndex(NamespaceType::kNet)] = true;
+  const NamespaceGraph g = Run("basic", net_only);
+  EXPECT_THAT(shared_.selected, ElementsAre(true, false));
+  EXPECT_NE(g.Find(NamespaceType::kNet, 4026532702), nullptr);
+  EXPECT_EQ(g.Find(NamespaceType::kUts, 4026532703), nullptr);
+  EXPECT_EQ(ops_.calls(4026532703).owner, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Stage 4: depth
+
+// A procfs tree made on the spot: one process with the given links.
+class OneProcessTree {
+ public:
+  explicit OneProcessTree(const std::vector<NamespaceLink>& links) {
+    std::string tmpl =
+        (fs::temp_directory_path() / "nsexp_unit_XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+      return;
+    }
+    root_ = tmpl;
+    fs::create_directories(root_ + "/1/ns");
+    for (const NamespaceLink& l : links) {
+      const std::string name(NamespaceTypeName(l.type));
+      fs::create_symlink(name + ":[" + std::to_string(l.inode) + "]",
+                         root_ + "/1/ns/" + name);
+    }
+  }
+  ~OneProcessTree() {
+    std::error_code ec;
+    if (!root_.empty()) fs::remove_all(root_, ec);
+  }
+  OneProcessTree(const OneProcessTree&) = delete;
+  OneProcessTree& operator=(const OneProcessTree&) = delete;
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+TEST(DiscoveryDepthTest, DeepestUserNamespaceTheKernelAllows) {
+  // The kernel nests user namespaces 33 levels below the initial one.
+  constexpr std::uint64_t kBase = 4026533000;
+  constexpr std::uint64_t kLevels = 33;
+  FakeNamespaceOps ops;
+  AddUser(&ops, kBase, std::nullopt, 0, 1);
+  for (std::uint64_t l = 1; l <= kLevels; ++l) {
+    AddUser(&ops, kBase + l, kBase + l - 1, 0, 1 + l);
+  }
+  OneProcessTree tree({{NamespaceType::kUser, kBase + kLevels}});
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops);
+  DiscoveryOptions user_only;
+  user_only.types = {};
+  user_only.types[TypeIndex(NamespaceType::kUser)] = true;
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(user_only, &g).ok());
+  ASSERT_EQ(g.namespaces.size(), kLevels + 1);
+  for (std::uint64_t l = 0; l <= kLevels; ++l) {
+    const NamespaceInfo& n = Get(g, NamespaceType::kUser, kBase + l);
+    EXPECT_EQ(n.depth, l);
+    EXPECT_EQ(n.children, l < kLevels ? 1u : 0u) << l;
+  }
+}
+
+TEST(DiscoveryDepthTest, ParentCycleFromABrokenOpsEnds) {
+  constexpr std::uint64_t kA = 4026533100, kB = 4026533101;
+  FakeNamespaceOps ops;
+  AddHost(&ops);
+  AddPid(&ops, kA, kB, kInitUser, 90);
+  AddPid(&ops, kB, kA, kInitUser, 91);
+  OneProcessTree tree({{NamespaceType::kPid, kA}});
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops);
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_LE(Get(g, NamespaceType::kPid, kA).depth, 34u);
+  EXPECT_LE(Get(g, NamespaceType::kPid, kB).depth, 34u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kA).children, 1u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kB).children, 1u);
+}
+
+// ---------------------------------------------------------------------------
 // The attribute cache
 
 // The fields the cache must reproduce.
@@ -705,9 +985,10 @@ int DeniedChild(const std::string& root) {
   std::unique_ptr<ProcFs> procfs;
   if (!ProcFs::Open(root, &procfs).ok()) return kOpenFailed;
   UniqueFd dir;
-  if (!procfs->OpenPid(3, &dir).ok()) return kOpenFailed;
+  // O_PATH needs no permission on 3/ns itself; reading a link in it does.
+  if (!procfs->OpenPidNs(3, &dir).ok()) return kOpenFailed;
   NamespaceLink link{};
-  if (!ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kNet, &link)
+  if (!ProcFs::ReadNamespaceLinkIn(dir.get(), NamespaceType::kNet, &link)
            .IsPermissionDenied()) {
     return kReadLinkNotDenied;
   }

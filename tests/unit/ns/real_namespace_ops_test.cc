@@ -32,7 +32,6 @@ class RealNamespaceOpsTest : public testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(ProcFs::Open(std::string(ProcFs::kDefaultRoot), &procfs_).ok());
-    ASSERT_TRUE(procfs_->OpenPid(::getpid(), &self_).ok());
     ASSERT_TRUE(procfs_->OpenPidNs(::getpid(), &self_ns_).ok());
     ops_ = NewRealNamespaceOps();
   }
@@ -42,7 +41,7 @@ class RealNamespaceOpsTest : public testing::Test {
   NsHandle OpenOwn(NamespaceType type) {
     NamespaceLink link{};
     NsHandle h;
-    const Status rs = ProcFs::ReadNamespaceLink(self_.get(), type, &link);
+    const Status rs = ProcFs::ReadNamespaceLinkIn(self_ns_.get(), type, &link);
     if (!rs.ok()) {
       ADD_FAILURE() << rs.ToString();
       return h;
@@ -55,8 +54,7 @@ class RealNamespaceOpsTest : public testing::Test {
   }
 
   std::unique_ptr<ProcFs> procfs_;
-  UniqueFd self_;     // /proc/self, for ReadNamespaceLink
-  UniqueFd self_ns_;  // /proc/self/ns, for NamespaceOps::Open
+  UniqueFd self_ns_;  // /proc/self/ns, for readlink and NamespaceOps::Open
   std::unique_ptr<NamespaceOps> ops_;
 };
 

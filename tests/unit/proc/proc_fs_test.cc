@@ -235,32 +235,42 @@ TEST(ParseSysctlIntegerTest, Table) {
 }
 
 // ---------------------------------------------------------------------------
-// ParseStatFlags
+// ParseProcessStat
 
-TEST(ParseStatFlagsTest, Table) {
+TEST(ParseProcessStatTest, Table) {
   struct Case {
     const char* text;
-    std::optional<unsigned long> want;
+    char state;  // 0: nullopt wanted
+    unsigned long flags;
   };
   const Case cases[] = {
-      {"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0\n", 2129984},
-      {"4242 (sh) S 1 4242 4242 34816 4242 4194560 1500 0\n", 4194560},
-      {"7 (a b) c) R 1 7 7 0 -1 64 0", 64},  // comm with ") " inside
-      {"7 (x) R 1 7 7 0 -1 64", 64},         // flags last, no newline
-      {"7 (x) R 1 7 7 0 -1", std::nullopt},  // cut before flags
-      {"7 (x) R 1 7 7 0 -1 ", std::nullopt},
-      {"7 (x) R 1 7 7 0 -1 -64 0", std::nullopt},
-      {"7 (x) R 1 7 7 0 -1 6x4 0", std::nullopt},
-      {"7 x R 1 7 7 0 -1 64 0", std::nullopt},  // no ')'
-      {"", std::nullopt},
+      {"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0\n", 'S', 2129984},
+      {"4242 (sh) S 1 4242 4242 34816 4242 4194560 1500 0\n", 'S', 4194560},
+      {"7 (a b) c) R 1 7 7 0 -1 64 0", 'R', 64},     // comm with ") " inside
+      {"7 (x) Z 1 7 7 0 -1 4194316", 'Z', 4194316},  // flags last
+      {"7 (x) R 1 7 7 0 -1", 0, 0},                  // cut before flags
+      {"7 (x) R 1 7 7 0 -1 ", 0, 0},
+      {"7 (x) R 1 7 7 0 -1 -64 0", 0, 0},
+      {"7 (x) R 1 7 7 0 -1 6x4 0", 0, 0},
+      {"7 (x) RS 1 7 7 0 -1 64 0", 0, 0},  // a state is one character
+      {"7 x R 1 7 7 0 -1 64 0", 0, 0},     // no ')'
+      {"", 0, 0},
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(ParseStatFlags(c.text), c.want) << c.text;
+    SCOPED_TRACE(c.text);
+    const std::optional<ProcessStat> got = ParseProcessStat(c.text);
+    if (c.state == 0) {
+      EXPECT_EQ(got.has_value(), false);
+      continue;
+    }
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->state, c.state);
+    EXPECT_EQ(got->flags, c.flags);
   }
-  const auto kthread = ParseStatFlags(cases[0].text);
-  ASSERT_TRUE(kthread.has_value());
-  EXPECT_NE(*kthread & kPfKthread, 0u);
-  EXPECT_EQ(*ParseStatFlags(cases[1].text) & kPfKthread, 0u);
+  EXPECT_TRUE(ParseProcessStat(cases[0].text)->kernel_thread());
+  EXPECT_FALSE(ParseProcessStat(cases[1].text)->kernel_thread());
+  EXPECT_TRUE(ParseProcessStat(cases[3].text)->zombie());
+  EXPECT_FALSE(ParseProcessStat(cases[2].text)->zombie());
 }
 
 // ---------------------------------------------------------------------------
@@ -337,23 +347,24 @@ TEST(ProcFsTest, ListPidsIncludesNumericNonDirectories) {
   // vanished when opened.
   EXPECT_THAT(pids, ElementsAre(1, 30, 31, 32, 33));
   UniqueFd dir;
-  EXPECT_TRUE(fs->OpenPid(31, &dir).IsNotFound());
+  const Status s = fs->OpenPidNs(31, &dir);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();  // ENOTDIR
   EXPECT_FALSE(dir.valid());
 }
 
-TEST(ProcFsTest, OpenPidOfMissingProcessIsNotFound) {
+TEST(ProcFsTest, OpenPidNsOfMissingProcessIsNotFound) {
   auto fs = OpenFixture("basic");
   ASSERT_NE(fs, nullptr);
   UniqueFd dir;
-  const Status s = fs->OpenPid(31337, &dir);
+  const Status s = fs->OpenPidNs(31337, &dir);
   EXPECT_TRUE(s.IsNotFound()) << s.ToString();
 }
 
-TEST(ProcFsTest, ReadNamespaceLinkAllTypes) {
+TEST(ProcFsTest, ReadNamespaceLinkInAllTypes) {
   auto fs = OpenFixture("basic");
   ASSERT_NE(fs, nullptr);
   UniqueFd dir;
-  ASSERT_TRUE(fs->OpenPid(1200, &dir).ok());
+  ASSERT_TRUE(fs->OpenPidNs(1200, &dir).ok());
   const std::pair<NamespaceType, std::uint64_t> want[] = {
       {NamespaceType::kCgroup, 4026531835}, {NamespaceType::kIpc, 4026532202},
       {NamespaceType::kMnt, 4026532203},    {NamespaceType::kNet, 4026532200},
@@ -363,7 +374,7 @@ TEST(ProcFsTest, ReadNamespaceLinkAllTypes) {
   for (const auto& [type, inode] : want) {
     SCOPED_TRACE(NamespaceTypeName(type));
     NamespaceLink link{};
-    ASSERT_TRUE(ProcFs::ReadNamespaceLink(dir.get(), type, &link).ok());
+    ASSERT_TRUE(ProcFs::ReadNamespaceLinkIn(dir.get(), type, &link).ok());
     EXPECT_EQ(link, (NamespaceLink{type, inode}));
   }
 }
@@ -372,36 +383,34 @@ TEST(ProcFsTest, PidDirWithoutNsIsNotFound) {
   auto fs = OpenFixture("vanished_pid");
   ASSERT_NE(fs, nullptr);
   UniqueFd dir;
-  ASSERT_TRUE(fs->OpenPid(30, &dir).ok());
-  NamespaceLink link{};
-  const Status s =
-      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kNet, &link);
+  const Status s = fs->OpenPidNs(30, &dir);
   EXPECT_TRUE(s.IsNotFound()) << s.ToString();
-  UniqueFd ns;
-  EXPECT_TRUE(
-      ProcFs::OpenNamespace(dir.get(), NamespaceType::kNet, &ns).IsNotFound());
 }
 
 TEST(ProcFsTest, MainThreadExitedLeavesPidAndUser) {
   auto fs = OpenFixture("vanished_pid");
   ASSERT_NE(fs, nullptr);
   UniqueFd dir;
-  ASSERT_TRUE(fs->OpenPid(32, &dir).ok());
+  ASSERT_TRUE(fs->OpenPidNs(32, &dir).ok());
   NamespaceLink link{};
   EXPECT_TRUE(
-      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kPid, &link).ok());
+      ProcFs::ReadNamespaceLinkIn(dir.get(), NamespaceType::kPid, &link).ok());
   EXPECT_EQ(link.inode, 4026531836u);
   EXPECT_TRUE(
-      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kUser, &link).ok());
-  EXPECT_TRUE(ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kMnt, &link)
+      ProcFs::ReadNamespaceLinkIn(dir.get(), NamespaceType::kUser, &link).ok());
+  EXPECT_TRUE(ProcFs::ReadNamespaceLinkIn(dir.get(), NamespaceType::kMnt, &link)
                   .IsNotFound());
+  UniqueFd ns;
+  EXPECT_TRUE(ProcFs::OpenNamespaceIn(dir.get(), NamespaceType::kNet, &ns)
+                  .IsNotFound());
+  EXPECT_FALSE(ns.valid());
 }
 
 TEST(ProcFsTest, MalformedLinksAreInvalidArgument) {
   auto fs = OpenFixture("malformed");
   ASSERT_NE(fs, nullptr);
   UniqueFd dir;
-  ASSERT_TRUE(fs->OpenPid(40, &dir).ok());
+  ASSERT_TRUE(fs->OpenPidNs(40, &dir).ok());
   // net -> "net:[12a]", uts -> "bogus:[1]", ipc -> "ipc:[]",
   // mnt -> "net:[...]" (another type's link), cgroup -> trailing bytes.
   for (NamespaceType t :
@@ -409,23 +418,22 @@ TEST(ProcFsTest, MalformedLinksAreInvalidArgument) {
         NamespaceType::kMnt, NamespaceType::kCgroup}) {
     SCOPED_TRACE(NamespaceTypeName(t));
     NamespaceLink link{NamespaceType::kPid, 7};
-    const Status s = ProcFs::ReadNamespaceLink(dir.get(), t, &link);
+    const Status s = ProcFs::ReadNamespaceLinkIn(dir.get(), t, &link);
     EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
     EXPECT_EQ(link, (NamespaceLink{NamespaceType::kPid, 7}));  // untouched
   }
   NamespaceLink link{};
   EXPECT_TRUE(
-      ProcFs::ReadNamespaceLink(dir.get(), NamespaceType::kPid, &link).ok());
+      ProcFs::ReadNamespaceLinkIn(dir.get(), NamespaceType::kPid, &link).ok());
 }
 
-TEST(ProcFsTest, ReadComm) {
+TEST(ProcFsTest, ReadCommOf) {
   auto fs = OpenFixture("basic");
   ASSERT_NE(fs, nullptr);
-  UniqueFd dir;
-  ASSERT_TRUE(fs->OpenPid(2, &dir).ok());
   std::string comm = "old";
-  ASSERT_TRUE(ProcFs::ReadComm(dir.get(), &comm).ok());
+  ASSERT_TRUE(fs->ReadCommOf(2, &comm).ok());
   EXPECT_EQ(comm, "kthreadd");  // without the newline
+  EXPECT_TRUE(fs->ReadCommOf(31337, &comm).IsNotFound());
 }
 
 TEST(ProcFsTest, ReadStatus) {
@@ -483,23 +491,27 @@ TEST(ProcFsTest, ReadFileRelativeToRoot) {
   EXPECT_TRUE(fs->ReadFile("no/such/file", &text).IsNotFound());
 }
 
-TEST(ProcFsTest, IsKernelThread) {
+TEST(ProcFsTest, ReadStat) {
   auto fs = OpenFixture("basic");
   ASSERT_NE(fs, nullptr);
-  for (const auto& [pid, want] :
+  for (const auto& [pid, kthread] :
        {std::pair<pid_t, bool>{1, false}, {2, true}, {1200, false}}) {
-    UniqueFd dir;
-    ASSERT_TRUE(fs->OpenPid(pid, &dir).ok());
-    bool kthread = !want;
-    ASSERT_TRUE(ProcFs::IsKernelThread(dir.get(), &kthread).ok()) << pid;
-    EXPECT_EQ(kthread, want) << pid;
+    ProcessStat stat;
+    ASSERT_TRUE(fs->ReadStat(pid, &stat).ok()) << pid;
+    EXPECT_EQ(stat.kernel_thread(), kthread) << pid;
+    EXPECT_EQ(stat.state, 'S') << pid;
   }
+  auto zombies = OpenFixture("zombie");
+  ASSERT_NE(zombies, nullptr);
+  ProcessStat stat;
+  ASSERT_TRUE(zombies->ReadStat(60, &stat).ok());
+  EXPECT_TRUE(stat.zombie());
+  ASSERT_TRUE(zombies->ReadStat(62, &stat).ok());
+  EXPECT_FALSE(stat.zombie());
+  EXPECT_EQ(stat.state, 'R');
   auto vanished = OpenFixture("vanished_pid");
   ASSERT_NE(vanished, nullptr);
-  UniqueFd dir;
-  ASSERT_TRUE(vanished->OpenPid(30, &dir).ok());
-  bool kthread = false;
-  EXPECT_TRUE(ProcFs::IsKernelThread(dir.get(), &kthread).IsNotFound());
+  EXPECT_TRUE(vanished->ReadStat(30, &stat).IsNotFound());
 }
 
 TEST(ProcFsTest, ReadNsfsMounts) {

@@ -1,0 +1,126 @@
+// Tests of BindMountReader over the fixture trees, with FakeNamespaceOps
+// opening the mounts.
+#include "ns/bind_mount_reader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ns/discovery.h"
+#include "ns/fake_namespace_ops.h"
+#include "ns/fixture_tables.h"
+
+namespace nsexp {
+namespace {
+
+using namespace fixture;  // NOLINT(build/namespaces): the fixture names
+using testing::ElementsAre;
+using testing::IsEmpty;
+
+const std::string kFixtures = std::string(NSEXP_FIXTURES_DIR) + "/proc/";
+
+class BindMountReaderTest : public testing::Test {
+ protected:
+  void SetUp() override { AddBindMounts(&ops_); }
+
+  // Reads "scenario" with a scope that selects "types" (all when empty) and
+  // calls resolved the inodes in "resolved".
+  HolderFindings Read(const std::string& scenario,
+                      std::set<NamespaceType> types = {},
+                      std::set<std::uint64_t> resolved = {}) {
+    HolderFindings out;
+    std::unique_ptr<ProcFs> procfs;
+    const Status s = ProcFs::Open(kFixtures + scenario, &procfs);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (!s.ok()) return out;
+    const std::vector<pid_t> pids;
+    const HolderScope scope{
+        *procfs, ops_, pids,
+        [&types](NamespaceType t) { return types.empty() || types.count(t); },
+        [&resolved](const NamespaceLink& l) {
+          return resolved.count(l.inode) == 0;
+        }};
+    BindMountReader reader;
+    reader.Read(scope, &out);
+    return out;
+  }
+
+  static std::vector<std::uint64_t> Inodes(const HolderFindings& f) {
+    std::vector<std::uint64_t> out;
+    for (const NsHandle& h : f.opened) out.push_back(h.inode);
+    return out;
+  }
+
+  FakeNamespaceOps ops_;
+};
+
+TEST_F(BindMountReaderTest, KindAndSwitch) {
+  BindMountReader reader;
+  EXPECT_EQ(reader.kind(), "bind_mount");
+  DiscoveryOptions options;
+  EXPECT_TRUE(reader.Enabled(options));
+  options.bind_mounts = false;
+  EXPECT_FALSE(reader.Enabled(options));
+}
+
+TEST_F(BindMountReaderTest, EveryMountHeldEachNamespaceOpenedOnce) {
+  const HolderFindings f = Read("bind_mounts");
+  // "self" (400) lists blue; PID 1 lists blue, the escaped one and uts.
+  EXPECT_THAT(f.held,
+              ElementsAre(NamespaceLink{NamespaceType::kNet, kBoundNetBlue},
+                          NamespaceLink{NamespaceType::kNet, kBoundNetBlue},
+                          NamespaceLink{NamespaceType::kNet, kBoundNetSpace},
+                          NamespaceLink{NamespaceType::kUts, kBoundUts}));
+  EXPECT_THAT(Inodes(f), ElementsAre(kBoundNetBlue, kBoundNetSpace, kBoundUts));
+  EXPECT_EQ(f.opened[2].type, NamespaceType::kUts);
+  EXPECT_THAT(ops_.mount_points(),
+              ElementsAre("/run/netns/blue", "/run/docker/netns/with space",
+                          "/run/uts/held"));
+  EXPECT_EQ(f.stats.holders, 4u);
+  EXPECT_EQ(f.stats.vanished + f.stats.permission_denied + f.stats.other, 0u)
+      << f.stats.first_error;
+}
+
+TEST_F(BindMountReaderTest, ResolvedNamespacesAreHeldButNotOpened) {
+  const HolderFindings f = Read("bind_mounts", {}, {kBoundNetBlue});
+  EXPECT_EQ(f.held.size(), 4u);
+  EXPECT_THAT(Inodes(f), ElementsAre(kBoundNetSpace, kBoundUts));
+  EXPECT_EQ(ops_.calls(kBoundNetBlue).open_mounted, 0);
+}
+
+TEST_F(BindMountReaderTest, UnselectedTypesAreSkipped) {
+  const HolderFindings f = Read("bind_mounts", {NamespaceType::kUts});
+  EXPECT_THAT(f.held,
+              ElementsAre(NamespaceLink{NamespaceType::kUts, kBoundUts}));
+  EXPECT_THAT(Inodes(f), ElementsAre(kBoundUts));
+  EXPECT_EQ(f.stats.holders, 1u);
+  EXPECT_EQ(ops_.total().open_mounted, 1);
+}
+
+TEST_F(BindMountReaderTest, UnreadableMountinfoIsCountedNotFatal) {
+  // basic has no mountinfo at all: both reads find nothing.
+  const HolderFindings f = Read("basic");
+  EXPECT_THAT(f.held, IsEmpty());
+  EXPECT_THAT(f.opened, IsEmpty());
+  EXPECT_EQ(f.stats.vanished, 2u);
+  EXPECT_THAT(f.stats.first_error, testing::HasSubstr("mountinfo"));
+}
+
+TEST_F(BindMountReaderTest, FailedOpenIsCountedAndOthersStillOpen) {
+  ops_.at(kBoundUts).open_error = Status::PermissionDenied("fake");
+  ops_.at(kBoundNetSpace).open_error = Status::IoError("fake");
+  const HolderFindings f = Read("bind_mounts");
+  EXPECT_THAT(Inodes(f), ElementsAre(kBoundNetBlue));
+  EXPECT_EQ(f.held.size(), 4u);  // held all the same
+  EXPECT_EQ(f.stats.permission_denied, 1u);
+  EXPECT_EQ(f.stats.other, 1u);
+  EXPECT_EQ(f.stats.vanished, 0u);
+}
+
+}  // namespace
+}  // namespace nsexp
