@@ -16,7 +16,10 @@ enum class TreeFormat { kText, kJson };
 // by depth with its member processes as "[NStgid...]  comm". For the other
 // types: the user namespace tree, with the namespaces of "type" listed under
 // the user namespace that owns them. Reads /proc/PID/status of each member
-// through "procfs" (a member that has exited shows as such). Thread-safe.
+// through "procfs" (a member that has exited shows as such). A command
+// name is shown as the command label of the metrics shows it: valid UTF-8,
+// every control character (tab and newline included) as U+FFFD, at most 256
+// bytes; JSON escapes only quote and backslash on top. Thread-safe.
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format);
 

@@ -397,6 +397,12 @@ TEST(UntrustedLabelValueTest, InvalidUtf8AndControlsReplaced) {
             "b");
   EXPECT_EQ(UntrustedLabelValue("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(UntrustedLabelValue("x\ny"), "x\xEF\xBF\xBDy");
+  // Tab too, as in the tree view (README: control characters become U+FFFD).
+  EXPECT_EQ(UntrustedLabelValue("x\ty"), "x\xEF\xBF\xBDy");
+  EXPECT_EQ(UntrustedLabelValue("a\nb\\c\td"),
+            "a\xEF\xBF\xBD"
+            "b\\c\xEF\xBF\xBD"
+            "d");
   EXPECT_EQ(UntrustedLabelValue(""), "");
 }
 
