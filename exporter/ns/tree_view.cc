@@ -257,6 +257,17 @@ class Renderer {
 
 }  // namespace
 
+std::string DeniedSummary(const ScanStats& stats) {
+  if (stats.permission_denied == 0) return "";
+  std::string out = std::to_string(stats.permission_denied) +
+                    (stats.permission_denied == 1 ? " process" : " processes") +
+                    " could not be inspected";
+  if (!stats.first_denied.empty()) {
+    out += " (first: " + stats.first_denied + ")";
+  }
+  return out;
+}
+
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format) {
   return Renderer(procfs, graph, type, format).Render();

@@ -23,4 +23,10 @@ enum class TreeFormat { kText, kJson };
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format);
 
+// "1 process could not be inspected" or "N processes could not be
+// inspected", followed by " (first: <stats.first_denied>)" when one is
+// known; empty when none was denied. What the tree command prints on
+// stderr after a partial picture. Pure.
+std::string DeniedSummary(const ScanStats& stats);
+
 }  // namespace nsexp

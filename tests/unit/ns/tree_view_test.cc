@@ -362,6 +362,18 @@ TEST_F(HostileNameTest, JsonDecodesToTheSanitisedComm) {
   EXPECT_EQ(DecodeJsonString(literal), kShown) << literal;
 }
 
+TEST(DeniedSummaryTest, SingularAndPlural) {
+  ScanStats stats;
+  EXPECT_EQ(DeniedSummary(stats), "");
+  stats.permission_denied = 1;
+  EXPECT_EQ(DeniedSummary(stats), "1 process could not be inspected");
+  stats.permission_denied = 2;
+  stats.first_denied = "pid 1: permission denied";
+  EXPECT_EQ(DeniedSummary(stats),
+            "2 processes could not be inspected (first: pid 1: permission "
+            "denied)");
+}
+
 TEST_F(TreeViewTest, EmptyGraph) {
   const NamespaceGraph empty;
   EXPECT_EQ(RenderTree(*procfs_, empty, NamespaceType::kPid, TreeFormat::kText),
