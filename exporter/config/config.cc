@@ -4,8 +4,25 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/namespace_type.h"
 
 namespace nsexp {
+
+namespace {
+
+// The choices of `tree --type`, from the one list of types.
+std::vector<std::string> TypeNames() {
+  std::vector<std::string> names;
+  for (NamespaceType t : kAllNamespaceTypes) {
+    names.emplace_back(NamespaceTypeName(t));
+  }
+  return names;
+}
+
+}  // namespace
 
 FlagOutcome ParseFlags(int argc, const char* const* argv,
                        const std::string& version, const std::string& revision,
@@ -54,8 +71,7 @@ FlagOutcome ParseFlags(int argc, const char* const* argv,
   tree->add_option("--type", config->tree_type,
                    "Namespace type: pid and user show their own tree; the "
                    "others are grouped under their owning user namespace")
-      ->check(CLI::IsMember(
-          {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}))
+      ->check(CLI::IsMember(TypeNames()))
       ->capture_default_str();
   tree->add_option("--format", config->tree_format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))

@@ -48,7 +48,7 @@ std::optional<std::uint64_t> Discoverer::QueryId(const NsHandle& handle,
 // without member processes are found.
 void Discoverer::EnsureRelative(const NsHandle& relative, EntryMap* entries,
                                 ScanStats* stats) {
-  if (!options_.types[TypeIndex(relative.type)]) return;
+  if (!options_.types.Contains(relative.type)) return;
   const Key key{relative.type, relative.inode};
   Entry& e = (*entries)[key];
   if (e.resolved) return;
@@ -73,7 +73,7 @@ bool Discoverer::ResolveFromCache(const Key& key,
     missing.push_back(Key{NamespaceType::kUser, *a.owner_inode});
   }
   for (const Key& rel : missing) {
-    if (!options_.types[TypeIndex(rel.type)]) continue;
+    if (!options_.types.Contains(rel.type)) continue;
     auto e = entries->find(rel);
     if (e != entries->end() && e->second.resolved) continue;
     Entry& re = (*entries)[rel];
@@ -156,7 +156,7 @@ void Discoverer::AddBindMounts(EntryMap* entries, ScanStats* stats) {
     // CAP_SYS_PTRACE); the exporter's own mounts still count.
     if (!procfs_->ReadNsfsMounts(source, &mounts).ok()) continue;
     for (const NsfsMount& m : mounts) {
-      if (!options_.types[TypeIndex(m.link.type)]) continue;
+      if (!options_.types.Contains(m.link.type)) continue;
       Entry& e = (*entries)[Key{m.link.type, m.link.inode}];
       e.info.type = m.link.type;
       e.info.inode = m.link.inode;
@@ -212,7 +212,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
     }
     bool vanished = false, denied = false, other = false, have_comm = false;
     for (NamespaceType type : kAllNamespaceTypes) {
-      if (!options.types[TypeIndex(type)]) continue;
+      if (!options.types.Contains(type)) continue;
       NamespaceLink link{};
       Status rs = ProcFs::ReadNamespaceLinkIn(dir.get(), type, &link);
       if (!rs.ok()) {

@@ -314,7 +314,7 @@ TEST(BuildNamespaceFamiliesTest, CountsForEveryTypeLimitsOnlyWhereGiven) {
 TEST(BuildNamespaceFamiliesTest, TypesFilterHonoured) {
   MetricsOptions options;
   options.types = {};
-  options.types[TypeIndex(NamespaceType::kNet)] = true;
+  options.types.Add(NamespaceType::kNet);
   const auto families =
       BuildNamespaceFamilies(SampleGraph(), SampleLimits(), options);
   for (const MetricFamily& f : families) {
@@ -330,7 +330,7 @@ TEST(BuildNamespaceFamiliesTest, TypesFilterHonoured) {
 
 TEST(BuildNamespaceFamiliesTest, ExcludedSeriesStillCounted) {
   MetricsOptions options;
-  options.exclude_types[TypeIndex(NamespaceType::kPid)] = true;
+  options.exclude_types.Add(NamespaceType::kPid);
   options.exclude_commands.emplace_back("nginx|sh");
   const auto families =
       BuildNamespaceFamilies(SampleGraph(), SampleLimits(), options);

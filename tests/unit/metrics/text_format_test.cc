@@ -135,8 +135,8 @@ TEST(TextFormatTest, NamespaceTextEqualsSerialisedFamilies) {
   limits[TypeIndex(NamespaceType::kPid)] = 0;
   std::vector<MetricsOptions> variants(4);
   variants[1].per_namespace_series = false;
-  variants[2].exclude_types[TypeIndex(NamespaceType::kMnt)] = true;
-  variants[2].types[TypeIndex(NamespaceType::kTime)] = false;
+  variants[2].exclude_types.Add(NamespaceType::kMnt);
+  variants[2].types.Remove(NamespaceType::kTime);
   variants[3].exclude_commands.emplace_back("a.*");
   for (std::size_t v = 0; v < variants.size(); ++v) {
     SCOPED_TRACE(v);
