@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstddef>
@@ -38,12 +39,17 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The ns/<type> path for a type, as a C string for the *at() calls.
+// The ns/<type> path for a type, as a C string for the *at() calls; built
+// once from the kernel names of base/namespace_type.h.
 const char* NamespaceLinkPath(NamespaceType type) {
-  static constexpr const char* kPaths[kNamespaceTypeCount] = {
-      "ns/cgroup", "ns/ipc",  "ns/mnt",  "ns/net",
-      "ns/pid",    "ns/time", "ns/user", "ns/uts"};
-  return kPaths[TypeIndex(type)];
+  static const std::array<std::string, kNamespaceTypeCount> kPaths = [] {
+    std::array<std::string, kNamespaceTypeCount> paths;
+    for (NamespaceType t : kAllNamespaceTypes) {
+      paths[TypeIndex(t)] = "ns/" + std::string(NamespaceTypeName(t));
+    }
+    return paths;
+  }();
+  return kPaths[TypeIndex(type)].c_str();
 }
 
 // Kernel dirent as getdents64(2) returns it.
