@@ -12,15 +12,10 @@
 
 namespace nsexp {
 
-// Every setting the file can hold. Defaults are those of an exporter run
-// without a file. Plain value; copyable.
-struct FileConfig {
-  // web:
-  std::optional<std::string> listen_address;
-  std::optional<std::string> telemetry_path;
-  // log:
-  std::optional<std::string> log_level;
-  std::optional<std::string> log_format;
+// The settings of collection, metrics and filters that the file holds and
+// the exporter runs with as they are, with their defaults (those of an
+// exporter run without a file). Plain value; copyable.
+struct CollectionSettings {
   // collection:
   // Types to walk. All by default; never empty after a successful parse.
   NamespaceTypeSet types = NamespaceTypeSet::All();
@@ -36,9 +31,24 @@ struct FileConfig {
   // metrics:
   // Export one series per namespace; off leaves the aggregates only.
   bool per_namespace_series = true;
-  // filters: drop per-namespace series (aggregates still count them).
+  // filters: drop per-namespace series of these types (aggregates still
+  // count them).
   NamespaceTypeSet exclude_types;
-  std::vector<std::string> exclude_commands;  // anchored ECMAScript regexes
+};
+
+// Every setting the file can hold: the web and log settings, which flags
+// can override (absent when the file does not set them), and the
+// collection settings. Plain value; copyable.
+struct FileConfig : CollectionSettings {
+  // web:
+  std::optional<std::string> listen_address;
+  std::optional<std::string> telemetry_path;
+  // log:
+  std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
+  // filters: drop per-namespace series whose command fully matches one of
+  // these (anchored ECMAScript regexes, checked by the parser).
+  std::vector<std::string> exclude_commands;
 };
 
 // Parses YAML text with the rules of config/yaml_support.h (the same as the

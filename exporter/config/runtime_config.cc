@@ -63,12 +63,7 @@ Status MergeRuntimeConfig(const Config& flags, const FileConfig& file,
   if (file.types.empty()) {
     return Status::InvalidArgument("collection.types: name at least one type");
   }
-  c.types = file.types;
-  c.min_interval = file.min_interval;
-  c.exclude_kernel_threads = file.exclude_kernel_threads;
-  c.bind_mounts = file.bind_mounts;
-  c.per_namespace_series = file.per_namespace_series;
-  c.exclude_types = file.exclude_types;
+  static_cast<CollectionSettings&>(c) = file;
   for (const std::string& re : file.exclude_commands) {
     try {
       c.exclude_commands.emplace_back(re, std::regex::ECMAScript);

@@ -2,7 +2,6 @@
 // and the configuration file in one place.
 #pragma once
 
-#include <chrono>
 #include <regex>
 #include <string>
 #include <vector>
@@ -16,20 +15,13 @@
 namespace nsexp {
 
 // Every setting, validated: what the server, the collector and the logger
-// take. Plain value; copyable.
-struct RuntimeConfig {
+// take. The collection settings are the file's (see CollectionSettings).
+// Plain value; copyable.
+struct RuntimeConfig : CollectionSettings {
   std::string listen_address = ":19101";    // ParseListenAddress() accepts it
   std::string telemetry_path = "/metrics";  // CheckTelemetryPath() accepts it
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kLogfmt;
-  // collection: (see FileConfig for each setting's meaning)
-  NamespaceTypeSet types = NamespaceTypeSet::All();
-  std::chrono::milliseconds min_interval{0};
-  bool exclude_kernel_threads = false;
-  bool bind_mounts = true;
-  // metrics and filters:
-  bool per_namespace_series = true;
-  NamespaceTypeSet exclude_types;
   // filters.exclude_commands compiled (ECMAScript; the caller matches them
   // against the whole command name).
   std::vector<std::regex> exclude_commands;
