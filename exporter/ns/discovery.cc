@@ -72,7 +72,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
 }
 
 bool Discoverer::Selected(NamespaceType type) const {
-  return options_.types[TypeIndex(type)];
+  return options_.types.Contains(type);
 }
 
 Discoverer::Entry& Discoverer::EntryFor(const NamespaceLink& link,

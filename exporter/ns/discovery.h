@@ -18,9 +18,8 @@
 namespace nsexp {
 
 struct DiscoveryOptions {
-  // Which types to collect, indexed by TypeIndex(). All by default.
-  std::array<bool, kNamespaceTypeCount> types = {true, true, true, true,
-                                                 true, true, true, true};
+  // Which types to collect. All by default.
+  NamespaceTypeSet types = NamespaceTypeSet::All();
   // Fill NamespaceInfo::members (the tree view needs them; /metrics not).
   bool collect_members = false;
   // Leave kernel threads out entirely (one extra read of /proc/PID/stat per

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "proc/namespace_type.h"
+#include "base/namespace_type.h"
 
 namespace nsexp {
 

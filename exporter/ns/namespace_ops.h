@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "base/namespace_type.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
-#include "proc/namespace_type.h"
 #include "proc/proc_fs.h"
 
 namespace nsexp {

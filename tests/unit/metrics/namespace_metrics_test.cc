@@ -330,7 +330,7 @@ TEST(NamespaceTextTest, CountsForEveryTypeLimitsOnlyWhereGiven) {
 TEST(NamespaceTextTest, TypesFilterHonoured) {
   MetricsOptions options;
   options.types = {};
-  options.types[TypeIndex(NamespaceType::kNet)] = true;
+  options.types.Add(NamespaceType::kNet);
   const auto families = Written(SampleGraph(), SampleLimits(), options);
   for (const MetricFamily& f : families) {
     for (const ClientMetric& m : f.metric) {
@@ -345,7 +345,7 @@ TEST(NamespaceTextTest, TypesFilterHonoured) {
 
 TEST(NamespaceTextTest, ExcludedSeriesStillCounted) {
   MetricsOptions options;
-  options.exclude_types[TypeIndex(NamespaceType::kPid)] = true;
+  options.exclude_types.Add(NamespaceType::kPid);
   options.exclude_commands.emplace_back("nginx|sh");
   const auto families = Written(SampleGraph(), SampleLimits(), options);
   const MetricFamily& info = FamilyNamed(families, "linux_namespace_info");

@@ -331,8 +331,8 @@ TEST_F(DiscoveryTest, TypesFilter) {
   AddNested(&ops_);
   DiscoveryOptions options;
   options.types = {};
-  options.types[TypeIndex(NamespaceType::kNet)] = true;
-  options.types[TypeIndex(NamespaceType::kPid)] = true;
+  options.types.Add(NamespaceType::kNet);
+  options.types.Add(NamespaceType::kPid);
   const NamespaceGraph g = Run("nested", options);
   for (const NamespaceInfo& n : g.namespaces) {
     EXPECT_TRUE(n.type == NamespaceType::kNet || n.type == NamespaceType::kPid)
@@ -524,7 +524,7 @@ TEST_F(DiscoveryTest, BindMountsOffOrFilteredOut) {
 
   DiscoveryOptions net_only;
   net_only.types = {};
-  net_only.types[TypeIndex(NamespaceType::kNet)] = true;
+  net_only.types.Add(NamespaceType::kNet);
   g = Run("bind_mounts", net_only);
   EXPECT_EQ(g.namespaces.size(), 3u);
   EXPECT_EQ(g.Find(NamespaceType::kUts, kBoundUts), nullptr);
@@ -745,7 +745,7 @@ TEST_F(HolderStageTest, UnselectedTypesAreNeitherOpenedNorListed) {
   shared_.to_open = {{NamespaceType::kUts, 4026532703}};
   DiscoveryOptions net_only;
   net_only.types = {};
-  net_only.types[TypeIndex(NamespaceType::kNet)] = true;
+  net_only.types.Add(NamespaceType::kNet);
   const NamespaceGraph g = Run("basic", net_only);
   EXPECT_THAT(shared_.selected, ElementsAre(true, false));
   EXPECT_NE(g.Find(NamespaceType::kNet, 4026532702), nullptr);
@@ -801,7 +801,7 @@ TEST(DiscoveryDepthTest, DeepestUserNamespaceTheKernelAllows) {
   Discoverer d(procfs.get(), &ops);
   DiscoveryOptions user_only;
   user_only.types = {};
-  user_only.types[TypeIndex(NamespaceType::kUser)] = true;
+  user_only.types.Add(NamespaceType::kUser);
   NamespaceGraph g;
   ASSERT_TRUE(d.Discover(user_only, &g).ok());
   ASSERT_EQ(g.namespaces.size(), kLevels + 1);
@@ -942,7 +942,7 @@ TEST_F(DiscoveryTest, TypesFilterAndCacheTogether) {
   AddNested(&ops_);
   DiscoveryOptions pid_only;
   pid_only.types = {};
-  pid_only.types[TypeIndex(NamespaceType::kPid)] = true;
+  pid_only.types.Add(NamespaceType::kPid);
   NamespaceGraph g = Run("nested", pid_only);
   EXPECT_EQ(g.namespaces.size(), 5u);
   // All types again: user namespaces are found, including owners that no
