@@ -36,6 +36,9 @@ Status IoctlHandle(const NsHandle& ns, unsigned long request,
 
 class RealNamespaceOps final : public NamespaceOps {
  public:
+  explicit RealNamespaceOps(const RealNamespaceOpsOptions& options)
+      : options_(options) {}
+
   Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
     Status s = ProcFs::OpenNamespaceIn(ns_dir, link.type, &out->fd);
     if (!s.ok()) return s;
@@ -80,6 +83,9 @@ class RealNamespaceOps final : public NamespaceOps {
   }
 
   Status Id(const NsHandle& ns, std::uint64_t* out) override {
+    if (!options_.use_ns_get_id) {
+      return Status::Unsupported("ioctl NS_GET_ID: switched off");
+    }
     __u64 id = 0;
     if (::ioctl(ns.fd.get(), NS_GET_ID, &id) != 0) {
       const int err = errno;
@@ -92,12 +98,16 @@ class RealNamespaceOps final : public NamespaceOps {
     *out = id;
     return Status::Ok();
   }
+
+ private:
+  const RealNamespaceOpsOptions options_;
 };
 
 }  // namespace
 
-std::unique_ptr<NamespaceOps> NewRealNamespaceOps() {
-  return std::make_unique<RealNamespaceOps>();
+std::unique_ptr<NamespaceOps> NewRealNamespaceOps(
+    const RealNamespaceOpsOptions& options) {
+  return std::make_unique<RealNamespaceOps>(options);
 }
 
 }  // namespace nsexp
