@@ -31,8 +31,10 @@ struct DiscoveryOptions {
 
 // Runs discovery: one readlinkat per (process, type) relative to a PID
 // directory handle, the nsfs ioctls once per namespace, and their answers
-// (parent, owner, owner uid, id) kept across runs, keyed by (type, inode)
-// and checked against NS_GET_ID where the kernel has it. Namespaces without
+// (parent, owner, owner uid, id) kept across runs, keyed by (type, inode).
+// Inodes are reused, so a cached answer is used only when NS_GET_ID (Linux
+// 6.18) proves the namespace is the same; without it the ioctls are asked
+// again on every run. Namespaces without
 // member processes are found by climbing NS_GET_PARENT and NS_GET_USERNS.
 //
 // A process that exits mid-walk, or that the caller may not inspect, is

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <string>
 
 #include "ns/namespace_ops.h"
 
@@ -42,12 +43,15 @@ class RealNamespaceOps final : public NamespaceOps {
   Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
     Status s = ProcFs::OpenNamespaceIn(ns_dir, link.type, &out->fd);
     if (!s.ok()) return s;
-    // This runs for every namespace on every scrape, so it trusts the inode
-    // readlink just gave instead of paying an fstat. Should the process
-    // have moved to another namespace in between, NS_GET_ID disagrees with
-    // the cache and the next walk resolves it afresh.
-    out->type = link.type;
-    out->inode = link.inode;
+    // The process may have moved to another namespace since readlink (and
+    // the old one's inode gone to a new namespace): ask nothing of a
+    // namespace other than the one meant. One fstat per namespace per walk.
+    s = Describe(out->fd.get(), link.type, out);
+    if (!s.ok()) return s;
+    if (out->inode != link.inode) {
+      return Status::NotFound("namespace " + std::to_string(link.inode) +
+                              " changed between readlink and open");
+    }
     return Status::Ok();
   }
 
