@@ -21,12 +21,14 @@ import argparse
 import lzma
 import os
 import re
+import selectors
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 SKIP = 77
 
@@ -94,9 +96,8 @@ def extract_vmlinux(vmlinuz, out):
                 elf = subprocess.run(["zstd", "-dcq"], input=payload,
                                      capture_output=True).stdout
             else:
-                import zlib
                 elf = zlib.decompressobj(31).decompress(payload)
-        except (lzma.LZMAError, OSError, ValueError):
+        except (lzma.LZMAError, zlib.error, OSError, ValueError):
             continue
         if elf[:4] == b"\x7fELF":
             with open(out + ".part", "wb") as f:
@@ -208,7 +209,8 @@ def qemu_argv(root, initrd, accel, init_args):
 
 def boot(root, init, accel, init_args, timeout, echo=True):
     """Runs one VM; returns (exit status or None, seconds to the command's
-    start or None, output)."""
+    start or None, output, whether QEMU itself failed before any guest
+    output)."""
     with tempfile.TemporaryDirectory() as tmp:
         initrd = os.path.join(tmp, "initramfs.cpio")
         make_initramfs(root, init, initrd)
@@ -219,12 +221,12 @@ def boot(root, init, accel, init_args, timeout, echo=True):
                                     stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT)
         except OSError as e:
-            return None, None, f"cannot start QEMU: {e}".encode()
+            return None, None, f"cannot start QEMU: {e}".encode(), True
         output = bytearray()
         started = None
+        timed_out = False
         deadline = start + timeout
         os.set_blocking(proc.stdout.fileno(), False)
-        import selectors
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
         while True:
@@ -232,6 +234,7 @@ def boot(root, init, accel, init_args, timeout, echo=True):
             if left <= 0:
                 proc.kill()
                 proc.wait()
+                timed_out = True
                 log(f"timed out after {timeout} s")
                 break
             if sel.select(timeout=min(left, 1.0)):
@@ -250,8 +253,13 @@ def boot(root, init, accel, init_args, timeout, echo=True):
             elif proc.poll() is not None:
                 break
         sel.close()
+        proc.wait()
         m = EXIT_MARKER.search(bytes(output))
-        return (int(m.group(1)) if m else None), started, bytes(output)
+        guest_spoke = any(w in output for w in (
+            b"NSEXP_GUEST_START", b"guest-init", b"Kernel panic", b"Linux version"))
+        qemu_failed = (not m and not timed_out and proc.returncode != 0
+                       and not guest_spoke)
+        return (int(m.group(1)) if m else None), started, bytes(output), qemu_failed
 
 
 def choose_accel(root, init):
@@ -265,7 +273,7 @@ def choose_accel(root, init):
     probe = os.path.join(cache_dir(), "kvm-probe-" + os.uname().release)
     if os.path.exists(probe):
         return open(probe).read().strip()
-    status, _, _ = boot(root, init, "kvm", ["/bin/true"], timeout=30,
+    status, _, _, _ = boot(root, init, "kvm", ["/bin/true"], timeout=30,
                         echo=False)
     accel = "kvm" if status == 0 else "tcg"
     with open(probe, "w") as f:
@@ -314,10 +322,10 @@ def main():
             init_args += ["-k", k]
     init_args += ["-w", a.workdir, *command]
     log(f"booting {os.path.basename(root)} ({accel})")
-    status, started, output = boot(root, a.init, accel, init_args, a.timeout)
+    status, started, output, qemu_failed = boot(root, a.init, accel, init_args,
+                                                a.timeout)
     if status is None:
-        if b"qemu-system-x86_64: " in output and b"guest-init" not in output \
-                and b"NSEXP_GUEST_START" not in output:
+        if qemu_failed:
             print(f"SKIP: QEMU did not start a guest: "
                   f"{output[-2000:].decode(errors='replace')}", file=sys.stderr)
             return SKIP
