@@ -60,6 +60,7 @@ constexpr uid_t kCreatorUid = 1000;  // creator of the new user namespaces
 
 // --- processes that hold the test's namespaces ------------------------------
 
+// A process that only holds its namespaces, and dies with its parent.
 [[noreturn]] void Leaf() {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   for (;;) pause();

@@ -1,5 +1,5 @@
 /* The init of the test virtual machines: PID 1 in a guest kernel booted by
- * run_kernel.sh. It loads the modules that reach the host's root filesystem
+ * kernel_vm.py. It loads the modules that reach the host's root filesystem
  * (9p over virtio), mounts it read-only as the new root with proc, sys, dev,
  * a tmpfs /tmp and /run, brings up lo, runs one command and powers the
  * machine off, printing the command's exit status on the console as
