@@ -41,7 +41,9 @@ struct DiscoveryOptions {
 //  2. attributes: the nsfs ioctls once per namespace, for each namespace
 //     the walk meets first, while the member's handle is open; their
 //     answers (parent, owner, owner uid, id) are kept across runs, keyed by
-//     (type, inode) and checked against NS_GET_ID where the kernel has it.
+//     (type, inode); inodes are reused, so a kept answer is used only when
+//     NS_GET_ID (Linux 6.18) proves the namespace is the same, and asked
+//     again on every run without it.
 //     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
 //     member processes;
 //  3. other holders: each HolderReader (bind mounts today) adds the

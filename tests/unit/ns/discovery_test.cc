@@ -873,15 +873,39 @@ TEST_F(DiscoveryTest, SecondDiscoverUsesTheCache) {
   ExpectSameGraph(first, second);
 }
 
-TEST_F(DiscoveryTest, CacheWithoutIdsStillSavesIoctls) {
+TEST_F(DiscoveryTest, WithoutIdsTheCacheIsNotTrusted) {
+  // Nothing but NS_GET_ID tells a namespace from a newer one that took its
+  // inode, so without ids every walk asks the ioctls again.
   AddBasic(&ops_, /*with_ids=*/false);
   const NamespaceGraph first = Run("basic");
+  const int relations = ops_.total().relations();
+  const std::size_t resolved = discoverer_->last_resolved();
+  EXPECT_GT(relations, 0);
   ops_.ResetCalls();
   NamespaceGraph second;
   ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
-  EXPECT_EQ(ops_.total().relations(), 0);
+  EXPECT_EQ(ops_.total().relations(), relations);
+  EXPECT_EQ(discoverer_->last_resolved(), resolved);
   EXPECT_EQ(ops_.total().id, 0);  // known to be unsupported
   ExpectSameGraph(first, second);
+}
+
+TEST_F(DiscoveryTest, WithoutIdsAReusedInodeBetweenTwoWalksIsAskedAgain) {
+  AddNested(&ops_);
+  for (std::uint64_t inode : {kP1, kP2, kP3}) ops_.at(inode).id.reset();
+  const NamespaceGraph first = Run("nested");
+  EXPECT_EQ(Get(first, NamespaceType::kPid, kP2).parent_inode,
+            std::optional<std::uint64_t>(kP1));
+
+  // P2's inode now belongs to a new namespace under P3; no id says so.
+  ops_.at(kP2).parent = kP3;
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  const NamespaceInfo& p2 = Get(second, NamespaceType::kPid, kP2);
+  EXPECT_EQ(p2.parent_inode, std::optional<std::uint64_t>(kP3));
+  EXPECT_EQ(p2.depth, 2u);
+  EXPECT_EQ(Get(second, NamespaceType::kPid, kP1).children, 0u);
+  EXPECT_EQ(Get(second, NamespaceType::kPid, kP3).children, 2u);
 }
 
 TEST_F(DiscoveryTest, ChangedIdForTheSameInodeIsResolvedAgain) {
