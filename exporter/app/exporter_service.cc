@@ -132,9 +132,7 @@ int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs) {
       flags.tree_format == "json" ? TreeFormat::kJson : TreeFormat::kText);
   if (graph.stats.permission_denied > 0) {
     std::cerr << "linux_namespace_exporter: partial picture: "
-              << graph.stats.permission_denied
-              << " processes could not be inspected ("
-              << graph.stats.first_denied << ")" << std::endl;
+              << DeniedSummary(graph.stats) << std::endl;
   }
   return std::cout.good() ? 0 : 1;
 }
