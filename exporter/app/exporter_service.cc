@@ -1,7 +1,11 @@
 // The collector and the web server, wired from the runtime configuration.
 #include "app/exporter_service.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
+#include <string_view>
 #include <utility>
 
 #include "base/logging.h"
@@ -115,6 +119,23 @@ bool ExporterService::Shutdown(std::chrono::milliseconds timeout) {
   return drained;
 }
 
+namespace {
+
+// The colour of `tree --color=CHOICE` for this process's stdout.
+TreeColor TreeColorFor(const std::string& choice) {
+  if (choice == "always") return TreeColor::kAlways;
+  if (choice == "never") return TreeColor::kNever;
+  // "auto": https://no-color.org/, and no colour for a dumb terminal.
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  const bool tty = isatty(STDOUT_FILENO) == 1 &&
+                   (no_color == nullptr || *no_color == '\0') &&
+                   (term == nullptr || std::string_view(term) != "dumb");
+  return tty ? TreeColor::kAlways : TreeColor::kNever;
+}
+
+}  // namespace
+
 int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs) {
   auto ops = NewRealNamespaceOps();
   Discoverer discoverer(procfs.get(), ops.get());
@@ -127,9 +148,13 @@ int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs) {
     return 1;
   }
   const auto type = ParseNamespaceType(flags.tree_type);
-  std::cout << RenderTree(
-      *procfs, graph, type.value_or(NamespaceType::kPid),
-      flags.tree_format == "json" ? TreeFormat::kJson : TreeFormat::kText);
+  const TreeModel model =
+      BuildTreeModel(*procfs, graph, type.value_or(NamespaceType::kPid));
+  if (flags.tree_format == "json") {
+    std::cout << RenderTreeJson(model);
+  } else {
+    std::cout << RenderTreeText(model, TreeColorFor(flags.tree_color));
+  }
   if (graph.stats.permission_denied > 0) {
     std::cerr << "linux_namespace_exporter: partial picture: "
               << DeniedSummary(graph.stats) << std::endl;

@@ -73,7 +73,8 @@ class ExporterService final : public Service {
 };
 
 // The `tree` subcommand: discovers once from "procfs" and prints the
-// hierarchy of flags.tree_type as flags.tree_format to stdout; a partial
+// hierarchy of flags.tree_type as flags.tree_format to stdout (text in
+// colour per flags.tree_color: "auto" colours only a terminal); a partial
 // picture (denied processes) is said on stderr. Returns the exit code: 0,
 // or 1 when discovery or the output failed.
 int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs);

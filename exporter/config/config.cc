@@ -67,6 +67,11 @@ CLI::App* AddTreeCommand(CLI::App* app, Config* config) {
   tree->add_option("--format", config->tree_format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  tree->add_option("--color", config->tree_color,
+                   "Colour in the text format: auto (only on a terminal), "
+                   "always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   return tree;
 }
 

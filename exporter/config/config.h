@@ -30,6 +30,9 @@ struct Config {
   // The tree subcommand.
   std::string tree_type = "pid";
   std::string tree_format = "text";
+  // Colour in the text format: "auto" (only when stdout is a terminal and
+  // NO_COLOR is unset), "always" or "never".
+  std::string tree_color = "auto";
 };
 
 // What ParseFlags decided: run with the config, or exit now with a code

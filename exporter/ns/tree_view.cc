@@ -1,7 +1,8 @@
-// Tree rendering: the reference program's view, for all eight types.
+// Tree model and its text and JSON renderings, for all eight types.
 #include "ns/tree_view.h"
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "base/utf8.h"
@@ -58,12 +59,13 @@ std::string JsonString(std::string_view v) {
   return out;
 }
 
-class Renderer {
+// Builds the model: children by parent for the hierarchical type shown,
+// owned namespaces by owner for the others.
+class ModelBuilder {
  public:
-  Renderer(const ProcFs& procfs, const NamespaceGraph& graph,
-           NamespaceType type, TreeFormat format)
-      : procfs_(procfs), graph_(graph), type_(type), format_(format) {
-    // Children by parent, for the hierarchical type shown.
+  ModelBuilder(const ProcFs& procfs, const NamespaceGraph& graph,
+               NamespaceType type)
+      : procfs_(procfs), graph_(graph), type_(type) {
     const NamespaceType tree_type =
         IsHierarchical(type) ? type : NamespaceType::kUser;
     for (const NamespaceInfo& n : graph_.namespaces) {
@@ -85,37 +87,18 @@ class Renderer {
     }
   }
 
-  std::string Render() {
-    if (format_ == TreeFormat::kJson) {
-      out_ =
-          "{\"type\":" + JsonString(NamespaceTypeName(type_)) + ",\"roots\":[";
-      for (std::size_t i = 0; i < roots_.size(); ++i) {
-        if (i) out_.push_back(',');
-        JsonNode(*roots_[i]);
-      }
-      out_ += "]";
-      if (!IsHierarchical(type_)) {
-        out_ += ",\"unowned\":[";
-        for (std::size_t i = 0; i < unowned_.size(); ++i) {
-          if (i) out_.push_back(',');
-          JsonLeaf(*unowned_[i]);
-        }
-        out_ += "]";
-      }
-      out_ += "}\n";
-    } else {
-      for (const NamespaceInfo* r : roots_) TextNode(*r, 0);
-      if (!IsHierarchical(type_) && !unowned_.empty()) {
-        out_ += "(owner not visible)\n";
-        for (const NamespaceInfo* n : unowned_) TextLeaf(*n, 1);
-      }
-    }
-    return std::move(out_);
+  TreeModel Build() {
+    TreeModel model;
+    model.type = type_;
+    model.permission_denied = graph_.stats.permission_denied;
+    for (const NamespaceInfo* r : roots_) model.roots.push_back(Node(*r));
+    for (const NamespaceInfo* n : unowned_) model.unowned.push_back(Leaf(*n));
+    return model;
   }
 
  private:
-  Member ReadMember(pid_t pid) const {
-    Member m;
+  TreeMember ReadMember(pid_t pid) const {
+    TreeMember m;
     m.pid = pid;
     ProcessStatus st;
     if (procfs_.ReadStatus(pid, &st).ok()) {
@@ -128,62 +111,183 @@ class Renderer {
     return m;
   }
 
-  static std::string Label(const NamespaceInfo& n) {
-    return std::string(NamespaceTypeName(n.type)) + ":[" +
-           std::to_string(n.inode) + "]";
+  TreeNode Leaf(const NamespaceInfo& n) const {
+    TreeNode node;
+    node.ns = &n;
+    for (pid_t pid : n.members) node.members.push_back(ReadMember(pid));
+    return node;
   }
 
-  void TextMembers(const NamespaceInfo& n, std::size_t level) {
-    const std::string indent(level * 4 + 8, ' ');
-    for (pid_t pid : n.members) {
-      const Member m = ReadMember(pid);
-      out_ += indent + "[";
-      for (std::size_t i = 0; i < m.nstgid.size(); ++i) {
-        if (i) out_.push_back(' ');
-        out_ += std::to_string(m.nstgid[i]);
+  TreeNode Node(const NamespaceInfo& n) const {
+    TreeNode node;
+    if (n.type == type_) {
+      node = Leaf(n);
+    } else {
+      node.ns = &n;
+      node.grouping = true;
+      auto it = owned_.find(n.inode);
+      if (it != owned_.end()) {
+        for (const NamespaceInfo* o : it->second) {
+          node.owned.push_back(Leaf(*o));
+        }
       }
-      out_ += "]  ";
-      out_ += m.exited ? std::string("(exited)") : m.command;
+    }
+    auto it = children_.find(n.inode);
+    if (it != children_.end()) {
+      for (const NamespaceInfo* c : it->second) {
+        node.children.push_back(Node(*c));
+      }
+    }
+    return node;
+  }
+
+  const ProcFs& procfs_;
+  const NamespaceGraph& graph_;
+  const NamespaceType type_;
+  std::vector<const NamespaceInfo*> roots_;
+  std::map<std::uint64_t, std::vector<const NamespaceInfo*>> children_;
+  std::map<std::uint64_t, std::vector<const NamespaceInfo*>> owned_;
+  std::vector<const NamespaceInfo*> unowned_;
+};
+
+std::string Label(const NamespaceInfo& n) {
+  return std::string(NamespaceTypeName(n.type)) + ":[" +
+         std::to_string(n.inode) + "]";
+}
+
+// ANSI SGR sequences (ECMA-48), or nothing without colour.
+class Paint {
+ public:
+  explicit Paint(TreeColor color) : on_(color == TreeColor::kAlways) {}
+  std::string operator()(const char* sgr, const std::string& text) const {
+    if (!on_) return text;
+    return std::string("\x1b[") + sgr + "m" + text + "\x1b[0m";
+  }
+
+ private:
+  bool on_;
+};
+
+constexpr const char* kBold = "1";
+constexpr const char* kDim = "2";
+constexpr const char* kYellow = "33";
+constexpr const char* kCyan = "36";
+
+class TextWriter {
+ public:
+  TextWriter(const TreeModel& model, TreeColor color)
+      : model_(model), paint_(color) {}
+
+  std::string Write() {
+    for (const TreeNode& r : model_.roots) Node(r, 0);
+    if (!model_.unowned.empty()) {
+      out_ += paint_(kDim, "owner not visible: " + OwnedCount(model_.unowned));
+      out_.push_back('\n');
+      for (const TreeNode& n : model_.unowned) Shown(n, 1);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  std::string OwnedCount(const std::vector<TreeNode>& owned) const {
+    const std::string noun =
+        std::string(NamespaceTypeName(model_.type)) + " namespace";
+    return CountOf(owned.size(), noun, noun + "s");
+  }
+
+  void Members(const TreeNode& n, std::size_t level) {
+    const std::string indent(level * 4 + 8, ' ');
+    for (const TreeMember& m : n.members) {
+      std::string ids = "[";
+      for (std::size_t i = 0; i < m.nstgid.size(); ++i) {
+        if (i) ids.push_back(' ');
+        ids += std::to_string(m.nstgid[i]);
+      }
+      ids += "]";
+      out_ += indent + paint_(kCyan, ids) + "  ";
+      out_ += m.exited ? paint_(kYellow, "(exited)") : m.command;
       out_.push_back('\n');
     }
   }
 
-  void TextHeader(const NamespaceInfo& n, std::size_t level) {
-    out_ += std::string(level * 4, ' ') + Label(n);
-    if (n.ns_id) out_ += " ns_id=" + std::to_string(*n.ns_id);
-    if (n.owner_uid) out_ += " owner_uid=" + std::to_string(*n.owner_uid);
-    out_ += " processes=" + std::to_string(n.processes);
+  std::string Attrs(const NamespaceInfo& n) const {
+    std::string out;
+    if (n.ns_id) out += " ns_id=" + std::to_string(*n.ns_id);
+    if (n.owner_uid) out += " owner_uid=" + std::to_string(*n.owner_uid);
+    return out;
+  }
+
+  void Shown(const TreeNode& n, std::size_t level) {
+    const NamespaceInfo& ns = *n.ns;
+    out_ += std::string(level * 4, ' ') + paint_(kBold, Label(ns)) + Attrs(ns);
+    const std::string count = "processes=" + std::to_string(ns.processes);
+    out_ += " " + (ns.processes == 0 ? paint_(kYellow, count) : count);
     out_.push_back('\n');
+    Members(n, level);
   }
 
-  void TextLeaf(const NamespaceInfo& n, std::size_t level) {
-    TextHeader(n, level);
-    TextMembers(n, level);
+  // A user namespace that only groups: what it counts is the namespaces of
+  // the type shown that it owns, not processes.
+  void Grouping(const TreeNode& n, std::size_t level) {
+    out_ += std::string(level * 4, ' ') +
+            paint_(kDim, Label(*n.ns) + Attrs(*n.ns) + " owns " +
+                             OwnedCount(n.owned));
+    out_.push_back('\n');
+    for (const TreeNode& o : n.owned) Shown(o, level + 1);
   }
 
-  void TextNode(const NamespaceInfo& n, std::size_t level) {
-    TextHeader(n, level);
-    if (n.type == type_) {
-      TextMembers(n, level);
+  void Node(const TreeNode& n, std::size_t level) {
+    if (n.grouping) {
+      Grouping(n, level);
     } else {
-      auto it = owned_.find(n.inode);
-      if (it != owned_.end()) {
-        for (const NamespaceInfo* o : it->second) TextLeaf(*o, level + 1);
-      }
+      Shown(n, level);
     }
-    auto it = children_.find(n.inode);
-    if (it == children_.end()) return;
-    for (const NamespaceInfo* c : it->second) TextNode(*c, level + 1);
+    for (const TreeNode& c : n.children) Node(c, level + 1);
   }
 
-  void JsonAttrs(const NamespaceInfo& n) {
+  const TreeModel& model_;
+  const Paint paint_;
+  std::string out_;
+};
+
+std::string OptionalNumber(const std::optional<std::uint64_t>& v) {
+  return v ? std::to_string(*v) : "null";
+}
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(const TreeModel& model) : model_(model) {}
+
+  std::string Write() {
+    out_ = "{\"schema_version\":" + std::to_string(kTreeJsonSchemaVersion) +
+           ",\"type\":" + JsonString(NamespaceTypeName(model_.type)) +
+           ",\"processes_not_inspected\":" +
+           std::to_string(model_.permission_denied) + ",\"roots\":";
+    List(model_.roots);
+    if (!IsHierarchical(model_.type)) {
+      out_ += ",\"unowned\":";
+      List(model_.unowned);
+    }
+    out_ += "}\n";
+    return std::move(out_);
+  }
+
+ private:
+  void List(const std::vector<TreeNode>& nodes) {
+    out_.push_back('[');
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (i) out_.push_back(',');
+      Node(nodes[i]);
+    }
+    out_.push_back(']');
+  }
+
+  void Attrs(const NamespaceInfo& n) {
     out_ += "\"type\":" + JsonString(NamespaceTypeName(n.type)) +
             ",\"inode\":" + std::to_string(n.inode);
-    out_ += ",\"ns_id\":" + (n.ns_id ? std::to_string(*n.ns_id) : "null");
-    out_ += ",\"parent_inode\":" +
-            (n.parent_inode ? std::to_string(*n.parent_inode) : "null");
-    out_ += ",\"owner_inode\":" +
-            (n.owner_inode ? std::to_string(*n.owner_inode) : "null");
+    out_ += ",\"ns_id\":" + OptionalNumber(n.ns_id);
+    out_ += ",\"parent_inode\":" + OptionalNumber(n.parent_inode);
+    out_ += ",\"owner_inode\":" + OptionalNumber(n.owner_inode);
     if (n.type == NamespaceType::kUser) {
       out_ += ",\"owner_uid\":" +
               (n.owner_uid ? std::to_string(*n.owner_uid) : "null");
@@ -194,11 +298,11 @@ class Renderer {
     out_ += ",\"processes\":" + std::to_string(n.processes);
   }
 
-  void JsonMembers(const NamespaceInfo& n) {
+  void Members(const TreeNode& n) {
     out_ += ",\"members\":[";
     for (std::size_t i = 0; i < n.members.size(); ++i) {
       if (i) out_.push_back(',');
-      const Member m = ReadMember(n.members[i]);
+      const TreeMember& m = n.members[i];
       out_ += "{\"pid\":" + std::to_string(m.pid) + ",\"nstgid\":[";
       for (std::size_t k = 0; k < m.nstgid.size(); ++k) {
         if (k) out_.push_back(',');
@@ -210,48 +314,23 @@ class Renderer {
     out_ += "]";
   }
 
-  void JsonLeaf(const NamespaceInfo& n) {
+  void Node(const TreeNode& n) {
     out_.push_back('{');
-    JsonAttrs(n);
-    JsonMembers(n);
+    Attrs(*n.ns);
+    if (n.grouping) {
+      out_ += ",\"owned\":";
+      List(n.owned);
+    } else {
+      Members(n);
+    }
+    if (IsHierarchical(n.ns->type)) {
+      out_ += ",\"children\":";
+      List(n.children);
+    }
     out_.push_back('}');
   }
 
-  void JsonNode(const NamespaceInfo& n) {
-    out_.push_back('{');
-    JsonAttrs(n);
-    if (n.type == type_) {
-      JsonMembers(n);
-    } else {
-      out_ += ",\"owned\":[";
-      auto it = owned_.find(n.inode);
-      if (it != owned_.end()) {
-        for (std::size_t i = 0; i < it->second.size(); ++i) {
-          if (i) out_.push_back(',');
-          JsonLeaf(*it->second[i]);
-        }
-      }
-      out_ += "]";
-    }
-    out_ += ",\"children\":[";
-    auto it = children_.find(n.inode);
-    if (it != children_.end()) {
-      for (std::size_t i = 0; i < it->second.size(); ++i) {
-        if (i) out_.push_back(',');
-        JsonNode(*it->second[i]);
-      }
-    }
-    out_ += "]}";
-  }
-
-  const ProcFs& procfs_;
-  const NamespaceGraph& graph_;
-  const NamespaceType type_;
-  const TreeFormat format_;
-  std::vector<const NamespaceInfo*> roots_;
-  std::map<std::uint64_t, std::vector<const NamespaceInfo*>> children_;
-  std::map<std::uint64_t, std::vector<const NamespaceInfo*>> owned_;
-  std::vector<const NamespaceInfo*> unowned_;
+  const TreeModel& model_;
   std::string out_;
 };
 
@@ -259,8 +338,7 @@ class Renderer {
 
 std::string DeniedSummary(const ScanStats& stats) {
   if (stats.permission_denied == 0) return "";
-  std::string out = std::to_string(stats.permission_denied) +
-                    (stats.permission_denied == 1 ? " process" : " processes") +
+  std::string out = CountOf(stats.permission_denied, "process", "processes") +
                     " could not be inspected";
   if (!stats.first_denied.empty()) {
     out += " (first: " + stats.first_denied + ")";
@@ -268,9 +346,29 @@ std::string DeniedSummary(const ScanStats& stats) {
   return out;
 }
 
+std::string CountOf(std::uint64_t n, const std::string& singular,
+                    const std::string& plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural);
+}
+
+TreeModel BuildTreeModel(const ProcFs& procfs, const NamespaceGraph& graph,
+                         NamespaceType type) {
+  return ModelBuilder(procfs, graph, type).Build();
+}
+
+std::string RenderTreeText(const TreeModel& model, TreeColor color) {
+  return TextWriter(model, color).Write();
+}
+
+std::string RenderTreeJson(const TreeModel& model) {
+  return JsonWriter(model).Write();
+}
+
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format) {
-  return Renderer(procfs, graph, type, format).Render();
+  const TreeModel model = BuildTreeModel(procfs, graph, type);
+  return format == TreeFormat::kJson ? RenderTreeJson(model)
+                                     : RenderTreeText(model, TreeColor::kNever);
 }
 
 }  // namespace nsexp

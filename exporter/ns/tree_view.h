@@ -1,7 +1,13 @@
-// The namespace hierarchy as text or JSON, as the tree view shows it.
+// The namespace hierarchy as the tree view shows it: one model, rendered
+// as text (the CLI and /tree), JSON (a versioned schema) or, in
+// tree_html.h, an HTML page.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "ns/namespace_graph.h"
@@ -11,15 +17,69 @@ namespace nsexp {
 
 enum class TreeFormat { kText, kJson };
 
-// Renders "graph" (discovered with DiscoveryOptions::collect_members) for
-// one type. For pid and user: the namespace tree, each namespace indented
-// by depth with its member processes as "[NStgid...]  comm". For the other
-// types: the user namespace tree, with the namespaces of "type" listed under
-// the user namespace that owns them. Reads /proc/PID/status of each member
-// through "procfs" (a member that has exited shows as such). A command
-// name is shown as the command label of the metrics shows it: valid UTF-8,
-// every control character (tab and newline included) as U+FFFD, at most 256
-// bytes; JSON escapes only quote and backslash on top. Thread-safe.
+// The version of the JSON document RenderTreeJson() writes (its
+// "schema_version" field). Raised when a field is removed or changes
+// meaning; new optional fields keep it. docs/tree-json.md describes it.
+inline constexpr int kTreeJsonSchemaVersion = 1;
+
+// One member process of a namespace, as /proc/PID/status said it.
+struct TreeMember {
+  pid_t pid = 0;
+  bool exited = false;        // gone between the walk and the status read
+  std::vector<pid_t> nstgid;  // outermost first; {pid} when unknown
+  // Valid UTF-8, every control character as U+FFFD, at most 256 bytes:
+  // the command label of the metrics. Empty when exited.
+  std::string command;
+};
+
+// One namespace in the tree. A node is either "shown" (its type is the
+// type asked for: it lists its members) or "grouping" (a user namespace
+// shown only to hold the namespaces of a non-hierarchical type it owns).
+struct TreeNode {
+  const NamespaceInfo* ns = nullptr;  // points into the graph rendered
+  bool grouping = false;
+  std::vector<TreeMember> members;  // shown nodes only
+  std::vector<TreeNode> owned;      // grouping nodes: owned namespaces
+  std::vector<TreeNode> children;   // child namespaces (pid or user)
+};
+
+// What a renderer needs: the type's hierarchy, read once.
+struct TreeModel {
+  NamespaceType type = NamespaceType::kPid;
+  std::vector<TreeNode> roots;
+  // Non-hierarchical types: namespaces whose owning user namespace is not
+  // in the graph (e.g. outside the exporter's view). Always empty for pid
+  // and user.
+  std::vector<TreeNode> unowned;
+  std::uint64_t permission_denied = 0;  // processes not inspected
+};
+
+// Builds the model of "graph" (discovered with
+// DiscoveryOptions::collect_members) for one type. For pid and user: the
+// namespace tree. For the other types: the user namespace tree, with the
+// namespaces of "type" under the user namespace that owns them. Reads
+// /proc/PID/status of each member through "procfs" (a member that has
+// exited is marked so). The model points into "graph", which must outlive
+// it. Thread-safe.
+TreeModel BuildTreeModel(const ProcFs& procfs, const NamespaceGraph& graph,
+                         NamespaceType type);
+
+// Colour in the text rendering: ANSI SGR sequences, or none at all.
+enum class TreeColor { kNever, kAlways };
+
+// The model as text: each namespace indented by depth ("pid:[INODE]
+// ns_id=N processes=N"), its members as "[NStgid...]  comm" below it.
+// Grouping lines say what they count ("owns 2 net namespaces").
+// kNever writes no escape sequence. Pure.
+std::string RenderTreeText(const TreeModel& model, TreeColor color);
+
+// The model as one JSON object (RFC 8259) with "schema_version", ending
+// in a newline. Strings are escaped once: the sanitised commands need
+// only quote and backslash escaped. Pure.
+std::string RenderTreeJson(const TreeModel& model);
+
+// BuildTreeModel() then RenderTreeText() without colour or
+// RenderTreeJson(). Thread-safe.
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format);
 
@@ -28,5 +88,10 @@ std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
 // known; empty when none was denied. What the tree command prints on
 // stderr after a partial picture. Pure.
 std::string DeniedSummary(const ScanStats& stats);
+
+// "1 net namespace", "2 net namespaces", "0 processes": count and noun,
+// singular for exactly one. Pure.
+std::string CountOf(std::uint64_t n, const std::string& singular,
+                    const std::string& plural);
 
 }  // namespace nsexp

@@ -218,15 +218,20 @@ TEST_F(TreeViewTest, FlatTypeListedUnderItsOwner) {
   const std::string text =
       RenderTree(*procfs_, graph_, NamespaceType::kNet, TreeFormat::kText);
   EXPECT_THAT(text, HasSubstr("user:[4026531837] ns_id=7 owner_uid=0 "
-                              "processes=3\n"
+                              "owns 1 net namespace\n"
                               "    net:[4026531840] ns_id=4 processes=5\n"
                               "            [1]  systemd\n"
                               "            [500 1]  unshare\n"));
   EXPECT_THAT(text, HasSubstr("    user:[4026532321] ns_id=202 owner_uid=1001 "
-                              "processes=0\n"
+                              "owns 1 net namespace\n"
                               "        net:[4026532320] ns_id=208 processes=1\n"
                               "                [700]  netns\n"));
   EXPECT_THAT(text, testing::Not(HasSubstr("owner not visible")));
+  // A grouping line counts namespaces, never processes.
+  EXPECT_THAT(text, HasSubstr("user:[4026532300] ns_id=200 owner_uid=1000 "
+                              "owns 0 net namespaces\n"));
+  EXPECT_THAT(text, testing::Not(HasSubstr("user:[4026532300] ns_id=200 "
+                                           "owner_uid=1000 processes")));
 }
 
 TEST_F(TreeViewTest, FlatTypeWithHiddenOwner) {
@@ -235,7 +240,7 @@ TEST_F(TreeViewTest, FlatTypeWithHiddenOwner) {
   }
   const std::string text =
       RenderTree(*procfs_, graph_, NamespaceType::kNet, TreeFormat::kText);
-  EXPECT_THAT(text, HasSubstr("(owner not visible)\n"
+  EXPECT_THAT(text, HasSubstr("owner not visible: 1 net namespace\n"
                               "    net:[4026532320] ns_id=208 processes=1\n"
                               "            [700]  netns\n"));
 }
@@ -271,7 +276,11 @@ TEST_F(TreeViewTest, PidJsonContent) {
   const std::string json =
       RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kJson);
   ASSERT_TRUE(JsonChecker::Valid(json)) << json;
-  EXPECT_EQ(json.rfind("{\"type\":\"pid\",\"roots\":[{", 0), 0u) << json;
+  EXPECT_EQ(json.rfind("{\"schema_version\":1,\"type\":\"pid\","
+                       "\"processes_not_inspected\":0,\"roots\":[{",
+                       0),
+            0u)
+      << json;
   EXPECT_THAT(json, HasSubstr("{\"pid\":502,\"nstgid\":[502,6,2],"
                               "\"command\":\"sleep\",\"exited\":false}"));
   EXPECT_THAT(json,
@@ -362,6 +371,48 @@ TEST_F(HostileNameTest, JsonDecodesToTheSanitisedComm) {
   EXPECT_EQ(DecodeJsonString(literal), kShown) << literal;
 }
 
+TEST_F(TreeViewTest, ColorOnlyWhenAsked) {
+  const TreeModel model = BuildTreeModel(*procfs_, graph_, NamespaceType::kNet);
+  const std::string plain = RenderTreeText(model, TreeColor::kNever);
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos) << plain;
+  const std::string color = RenderTreeText(model, TreeColor::kAlways);
+  EXPECT_THAT(color, HasSubstr("\x1b[1mnet:[4026531840]\x1b[0m ns_id=4"));
+  EXPECT_THAT(color, HasSubstr("\x1b[2muser:[4026531837] ns_id=7 owner_uid=0 "
+                               "owns 1 net namespace\x1b[0m\n"));
+  // Without the escape sequences, both say the same.
+  std::string stripped;
+  for (std::size_t i = 0; i < color.size(); ++i) {
+    if (color[i] == '\x1b') {
+      i = color.find('m', i);
+      continue;
+    }
+    stripped.push_back(color[i]);
+  }
+  EXPECT_EQ(stripped, plain);
+}
+
+TEST_F(TreeViewTest, ModelNestsAndReadsMembers) {
+  const TreeModel model = BuildTreeModel(*procfs_, graph_, NamespaceType::kPid);
+  ASSERT_EQ(model.roots.size(), 1u);
+  const TreeNode& init = model.roots[0];
+  EXPECT_FALSE(init.grouping);
+  EXPECT_EQ(init.ns->inode, kInitPid);
+  ASSERT_EQ(init.children.size(), 2u);
+  EXPECT_EQ(init.children[0].ns->inode, 4026532301u);
+  ASSERT_EQ(init.children[0].children.size(), 1u);
+  const TreeNode& leaf = init.children[0].children[0];
+  ASSERT_EQ(leaf.members.size(), 2u);
+  EXPECT_EQ(leaf.members[1].nstgid, (std::vector<pid_t>{502, 6, 2}));
+  EXPECT_EQ(leaf.members[1].command, "sleep");
+  EXPECT_TRUE(model.unowned.empty());
+}
+
+TEST(CountOfTest, SingularOnlyForOne) {
+  EXPECT_EQ(CountOf(0, "process", "processes"), "0 processes");
+  EXPECT_EQ(CountOf(1, "process", "processes"), "1 process");
+  EXPECT_EQ(CountOf(2, "net namespace", "net namespaces"), "2 net namespaces");
+}
+
 TEST(DeniedSummaryTest, SingularAndPlural) {
   ScanStats stats;
   EXPECT_EQ(DeniedSummary(stats), "");
@@ -379,9 +430,11 @@ TEST_F(TreeViewTest, EmptyGraph) {
   EXPECT_EQ(RenderTree(*procfs_, empty, NamespaceType::kPid, TreeFormat::kText),
             "");
   EXPECT_EQ(RenderTree(*procfs_, empty, NamespaceType::kPid, TreeFormat::kJson),
-            "{\"type\":\"pid\",\"roots\":[]}\n");
+            "{\"schema_version\":1,\"type\":\"pid\","
+            "\"processes_not_inspected\":0,\"roots\":[]}\n");
   EXPECT_EQ(RenderTree(*procfs_, empty, NamespaceType::kNet, TreeFormat::kJson),
-            "{\"type\":\"net\",\"roots\":[],\"unowned\":[]}\n");
+            "{\"schema_version\":1,\"type\":\"net\","
+            "\"processes_not_inspected\":0,\"roots\":[],\"unowned\":[]}\n");
 }
 
 }  // namespace
