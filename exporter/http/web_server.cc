@@ -12,6 +12,7 @@
 #include "base/listen_address.h"
 #include "base/logging.h"
 #include "http/basic_auth.h"
+#include "http/tree_page.h"
 #include "metrics/text_format.h"
 #include "ns/tree_view.h"
 
@@ -253,9 +254,10 @@ class WebServer::Router : public CivetHandler {
         "<li><a href=\"" +
         m +
         "\">Metrics</a></li>\n"
-        "<li><a href=\"/tree\">PID namespace tree</a> "
-        "(<a href=\"/tree?type=user\">user</a>, "
-        "<a href=\"/tree?type=net\">net</a>, "
+        "<li><a href=\"/tree?format=html\">Namespace tree</a> "
+        "(<a href=\"/tree?type=user&amp;format=html\">user</a>, "
+        "<a href=\"/tree?type=net&amp;format=html\">net</a>; "
+        "<a href=\"/tree?format=text\">text</a>, "
         "<a href=\"/tree?format=json\">JSON</a>)</li>\n"
         "<li><a href=\"/-/healthy\">Health</a></li>\n"
         "<li><a href=\"/-/ready\">Readiness</a></li>\n"
@@ -263,22 +265,35 @@ class WebServer::Router : public CivetHandler {
     Reply(conn, 200, "OK", "text/html; charset=utf-8", body);
   }
 
+  // The format /tree answers in: the "format" parameter, else HTML for a
+  // client that asks for it (a browser), else text.
+  static std::string TreeFormatOf(mg_connection* conn, const char* qs) {
+    std::string value;
+    if (CivetServer::getParam(qs, std::strlen(qs), "format", value)) {
+      return value;
+    }
+    const char* accept = mg_get_header(conn, "Accept");
+    if (accept != nullptr && std::strstr(accept, "text/html") != nullptr) {
+      return "html";
+    }
+    return "text";
+  }
+
   void Tree(mg_connection* conn) {
     const mg_request_info* ri = mg_get_request_info(conn);
     const char* qs = ri->query_string != nullptr ? ri->query_string : "";
-    std::string type_name = "pid", format_name = "text", value;
+    std::string type_name = "pid", value;
     // getParam clears its output when the parameter is absent.
     if (CivetServer::getParam(qs, std::strlen(qs), "type", value)) {
       type_name = value;
     }
-    if (CivetServer::getParam(qs, std::strlen(qs), "format", value)) {
-      format_name = value;
-    }
+    const std::string format_name = TreeFormatOf(conn, qs);
     const auto type = ParseNamespaceType(type_name);
-    if (!type || (format_name != "text" && format_name != "json")) {
+    if (!type || (format_name != "text" && format_name != "json" &&
+                  format_name != "html")) {
       Reply(conn, 400, "Bad Request", "text/plain; charset=utf-8",
             "want type=cgroup|ipc|mnt|net|pid|time|user|uts and "
-            "format=text|json\n");
+            "format=text|json|html\n");
       return;
     }
     DiscoveryOptions opts;
@@ -290,11 +305,31 @@ class WebServer::Router : public CivetHandler {
             s.ToString() + "\n");
       return;
     }
-    const bool json = format_name == "json";
-    Reply(conn, 200, "OK",
-          json ? "application/json" : "text/plain; charset=utf-8",
-          RenderTree(collector_->procfs(), graph, *type,
-                     json ? TreeFormat::kJson : TreeFormat::kText));
+    const TreeModel model = BuildTreeModel(collector_->procfs(), graph, *type);
+    // The three formats are one resource: caches must key on Accept.
+    const std::string vary = "Vary: Accept\r\n";
+    if (format_name == "html") {
+      TreePageOptions page;
+      s = TreePageNonce(&page.nonce);
+      if (!s.ok()) {
+        Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
+              s.ToString() + "\n");
+        return;
+      }
+      page.version = options_.version;
+      if (CivetServer::getParam(qs, std::strlen(qs), "filter", value)) {
+        page.filter = value;
+      }
+      Reply(conn, 200, "OK", "text/html; charset=utf-8",
+            RenderTreePage(model, page),
+            vary + "Content-Security-Policy: " +
+                TreePageContentSecurityPolicy(page.nonce) + "\r\n");
+    } else if (format_name == "json") {
+      Reply(conn, 200, "OK", "application/json", RenderTreeJson(model), vary);
+    } else {
+      Reply(conn, 200, "OK", "text/plain; charset=utf-8",
+            RenderTreeText(model, TreeColor::kNever), vary);
+    }
   }
 
   std::mutex body_mu_;

@@ -1,0 +1,296 @@
+// The /tree HTML page: the hierarchy as nested <details>, a type selector
+// and a filter, with its style and script inline under a nonce.
+#include "http/tree_page.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+
+namespace nsexp {
+
+namespace {
+
+// Escapes the five characters that matter in HTML text and in quoted
+// attribute values.
+std::string Escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Lower-cases ASCII only: the filter compares the same way in the script
+// (which lower-cases the query), and the other bytes of UTF-8 commands
+// stay as they are.
+std::string AsciiLower(std::string_view in) {
+  std::string out(in);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+constexpr const char* kStyle = R"CSS(
+:root{color-scheme:light dark;--fg:#1b1f24;--muted:#59636e;--line:#d0d7de;
+--accent:#0969da;--warn:#9a6700;--bg:#fff;--chip:#eef1f4}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;
+--line:#3d444d;--accent:#4493f8;--warn:#d29922;--bg:#0d1117;--chip:#21262d}}
+body{font:14px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg);
+margin:0 1.5rem 2rem}
+header{position:sticky;top:0;background:var(--bg);padding:.6rem 0;
+border-bottom:1px solid var(--line);z-index:1}
+h1{font-size:1.25rem;margin:.2rem 0 .5rem}
+form{display:flex;gap:1rem;flex-wrap:wrap;align-items:center}
+input[type=search]{width:22rem;max-width:90vw;padding:.25rem .4rem}
+.summary{color:var(--muted);margin:.4rem 0 0}
+main{margin-top:.8rem}
+details.ns{margin:.15rem 0 .15rem 0;padding-left:.9rem;
+border-left:1px solid var(--line)}
+details.ns>summary{cursor:pointer;padding:.1rem 0}
+.label{font:600 13px ui-monospace,monospace}
+.chip{display:inline-block;background:var(--chip);border-radius:.6rem;
+padding:0 .45rem;margin-left:.35rem;font-size:12px;color:var(--muted)}
+.chip.ct{color:var(--accent)}
+.empty>summary .label{color:var(--warn)}
+.chip.none{color:var(--warn);border:1px dashed var(--warn)}
+.group>summary .label{font-weight:400;color:var(--muted)}
+ul.members{list-style:none;margin:.1rem 0 .3rem;padding-left:1.2rem}
+ul.members li{font:12px/1.5 ui-monospace,monospace;white-space:pre-wrap}
+.nstgid{color:var(--accent)}
+.exited{color:var(--warn)}
+details.more>summary{color:var(--muted);cursor:pointer;margin-left:1.2rem}
+footer{color:var(--muted);margin-top:1.5rem;font-size:12px}
+)CSS";
+
+// Narrows the tree to the namespaces whose data-search holds the filter
+// text, keeping their ancestors and opening the way to them. Children are
+// visited before parents (reverse document order), so a parent knows
+// whether a descendant stayed visible.
+constexpr const char* kScript = R"JS(
+(function () {
+  'use strict';
+  var box = document.getElementById('filter');
+  var count = document.getElementById('shown');
+  var all = Array.prototype.slice.call(document.querySelectorAll('details.ns'));
+  var shown = all.filter(function (d) { return !d.classList.contains('group'); });
+  function apply() {
+    var q = box.value.trim().toLowerCase();
+    var visible = 0;
+    for (var i = all.length - 1; i >= 0; i--) {
+      var d = all[i];
+      var own = q === '' || (d.dataset.search || '').indexOf(q) >= 0;
+      var below = d.querySelector(':scope > .sub > details.ns:not([hidden])');
+      var keep = own || below !== null;
+      d.hidden = !keep;
+      if (q === '') {
+        d.open = d.dataset.open === '1';
+      } else if (keep) {
+        d.open = true;
+      }
+      if (keep && !d.classList.contains('group')) visible++;
+    }
+    count.textContent = visible + ' of ' + shown.length + ' shown';
+  }
+  box.addEventListener('input', apply);
+  document.getElementById('type').addEventListener('change', function () {
+    this.form.submit();
+  });
+  apply();
+})();
+)JS";
+
+class PageWriter {
+ public:
+  PageWriter(const TreeModel& model, const TreePageOptions& options)
+      : model_(model), options_(options) {}
+
+  std::string Write() {
+    const std::string type(NamespaceTypeName(model_.type));
+    std::string body;
+    std::swap(body, out_);
+    for (const TreeNode& r : model_.roots) Node(r, 0, nullptr);
+    if (!model_.unowned.empty()) {
+      out_ +=
+          "<details class=\"ns group\" open data-open=\"1\" data-type=\"\" "
+          "data-inode=\"\" data-parent=\"\" data-search=\"\"><summary>"
+          "<span class=\"label\">owner not visible</span></summary>"
+          "<div class=\"sub\">";
+      for (const TreeNode& n : model_.unowned) Node(n, 1, nullptr);
+      out_ += "</div></details>\n";
+    }
+    std::swap(body, out_);
+    out_ =
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, "
+        "initial-scale=1\"><link rel=\"icon\" href=\"data:,\">"
+        "<title>" +
+        type + " namespaces - Linux namespace exporter</title><style nonce=\"" +
+        options_.nonce + "\">" + kStyle +
+        "</style></head>\n<body>\n<header><h1>" + type +
+        " namespaces</h1>\n<form method=\"get\" action=\"/tree\">"
+        "<label>Type <select name=\"type\" id=\"type\">";
+    for (NamespaceType t : kAllNamespaceTypes) {
+      const std::string name(NamespaceTypeName(t));
+      out_ += "<option value=\"" + name + "\"" +
+              (t == model_.type ? " selected" : "") + ">" + name + "</option>";
+    }
+    out_ +=
+        "</select></label><input type=\"hidden\" name=\"format\" "
+        "value=\"html\"><label>Filter <input type=\"search\" id=\"filter\" "
+        "name=\"filter\" placeholder=\"command, container or pod\" "
+        "autocomplete=\"off\" value=\"" +
+        Escape(options_.filter) +
+        "\"></label><button type=\"submit\">Show</button>"
+        "<span id=\"shown\" class=\"summary\"></span></form>\n"
+        "<p class=\"summary\">" +
+        CountOf(namespaces_, type + " namespace", type + " namespaces") + ", " +
+        CountOf(processes_, "member process", "member processes");
+    if (!IsHierarchical(model_.type)) {
+      out_ += ", under the user namespaces that own them";
+    }
+    if (model_.permission_denied > 0) {
+      out_ += "; " + CountOf(model_.permission_denied, "process", "processes") +
+              " could not be inspected";
+    }
+    out_ += ". <a href=\"/tree?type=" + type +
+            "&amp;format=text\">text</a> <a href=\"/tree?type=" + type +
+            "&amp;format=json\">JSON</a> <a href=\"/\">home</a></p>"
+            "</header>\n<main id=\"tree\">\n" +
+            body + "</main>\n<footer>linux_namespace_exporter " +
+            Escape(options_.version) + "</footer>\n<script nonce=\"" +
+            options_.nonce + "\">" + kScript + "</script>\n</body></html>\n";
+    return std::move(out_);
+  }
+
+ private:
+  void Chip(const std::string& cls, const std::string& text) {
+    out_ += "<span class=\"chip" + (cls.empty() ? "" : " " + cls) + "\">" +
+            text + "</span>";
+  }
+
+  void Members(const TreeNode& n) {
+    if (n.members.empty()) return;
+    // A long member list (the initial namespaces hold most of the host)
+    // folds on its own so that the child namespaces stay in view.
+    const bool fold = n.members.size() > 12;
+    if (fold) {
+      out_ += "<details class=\"more\"><summary>" +
+              CountOf(n.members.size(), "member", "members") + "</summary>";
+    }
+    out_ += "<ul class=\"members\">";
+    for (const TreeMember& m : n.members) {
+      out_ += "<li><span class=\"nstgid\">[";
+      for (std::size_t i = 0; i < m.nstgid.size(); ++i) {
+        if (i) out_.push_back(' ');
+        out_ += std::to_string(m.nstgid[i]);
+      }
+      out_ += "]</span>  ";
+      out_ += m.exited ? std::string("<span class=\"exited\">(exited)</span>")
+                       : "<span class=\"cmd\">" + Escape(m.command) + "</span>";
+      out_ += "</li>";
+    }
+    out_ += "</ul>";
+    if (fold) out_ += "</details>";
+  }
+
+  void Node(const TreeNode& n, std::uint32_t level, const TreeNode* parent) {
+    const NamespaceInfo& ns = *n.ns;
+    const std::string label = std::string(NamespaceTypeName(ns.type)) + ":[" +
+                              std::to_string(ns.inode) + "]";
+    std::string search = label;
+    for (const TreeMember& m : n.members) search += "\n" + m.command;
+    if (!n.grouping) {
+      ++namespaces_;
+      processes_ += ns.processes;
+    }
+    const bool open = level < options_.open_depth;
+    std::string cls = "ns";
+    if (n.grouping) cls += " group";
+    if (!n.grouping && ns.processes == 0) cls += " empty";
+    out_ += "<details class=\"" + cls + "\"" + (open ? " open" : "") +
+            " data-open=\"" + (open ? "1" : "0") + "\" data-type=\"" +
+            std::string(NamespaceTypeName(ns.type)) + "\" data-inode=\"" +
+            std::to_string(ns.inode) + "\" data-parent=\"" +
+            (parent ? std::to_string(parent->ns->inode) : "") +
+            "\" data-search=\"" + Escape(AsciiLower(search)) +
+            "\"><summary><span class=\"label\">" + label + "</span>";
+    if (ns.ns_id) Chip("", "ns_id " + std::to_string(*ns.ns_id));
+    if (IsHierarchical(ns.type)) Chip("", "depth " + std::to_string(ns.depth));
+    if (ns.owner_uid) Chip("", "owner uid " + std::to_string(*ns.owner_uid));
+    if (n.grouping) {
+      const std::string noun =
+          std::string(NamespaceTypeName(model_.type)) + " namespace";
+      Chip("", "owns " + CountOf(n.owned.size(), noun, noun + "s"));
+    } else if (ns.processes == 0) {
+      Chip("none", "no processes");
+    } else {
+      Chip("", CountOf(ns.processes, "process", "processes"));
+    }
+    out_ += "</summary>";
+    Members(n);
+    if (!n.owned.empty() || !n.children.empty()) {
+      out_ += "<div class=\"sub\">";
+      for (const TreeNode& o : n.owned) Node(o, level + 1, &n);
+      for (const TreeNode& c : n.children) Node(c, level + 1, &n);
+      out_ += "</div>";
+    }
+    out_ += "</details>\n";
+  }
+
+  const TreeModel& model_;
+  const TreePageOptions& options_;
+  std::string out_;
+  std::uint64_t namespaces_ = 0;
+  std::uint64_t processes_ = 0;
+};
+
+}  // namespace
+
+std::string RenderTreePage(const TreeModel& model,
+                           const TreePageOptions& options) {
+  return PageWriter(model, options).Write();
+}
+
+std::string TreePageContentSecurityPolicy(const std::string& nonce) {
+  return "default-src 'none'; style-src 'nonce-" + nonce +
+         "'; script-src 'nonce-" + nonce +
+         "'; img-src data:; form-action 'self'; base-uri 'none'; "
+         "frame-ancestors 'none'";
+}
+
+Status TreePageNonce(std::string* out) {
+  std::array<unsigned char, 16> raw{};
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    return Status::IoError("RAND_bytes: no random bytes for a nonce");
+  }
+  // 4 output characters per 3 input bytes, plus the terminating NUL.
+  std::array<unsigned char, 4 * ((16 + 2) / 3) + 1> b64{};
+  const int n =
+      EVP_EncodeBlock(b64.data(), raw.data(), static_cast<int>(raw.size()));
+  out->assign(reinterpret_cast<const char*>(b64.data()),
+              static_cast<std::size_t>(n));
+  return Status::Ok();
+}
+
+}  // namespace nsexp
