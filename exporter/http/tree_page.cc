@@ -108,6 +108,8 @@ constexpr const char* kScript = R"JS(
       } else if (keep) {
         d.open = true;
       }
+      var more = d.querySelector(':scope > details.more');
+      if (more) more.open = q !== '' && own;
       if (keep && !d.classList.contains('group')) visible++;
     }
     count.textContent = visible + ' of ' + shown.length + ' shown';
