@@ -14,6 +14,7 @@ test_pkgs=(
   prometheus iproute2 util-linux procps curl python3 systemd
   clang-format podman runc debootstrap
   qemu-system-x86 kmod xz-utils zstd
+  chromium
 )
 
 want=("${build_pkgs[@]}")
