@@ -19,11 +19,16 @@
 #   MIRROR, SECURITY_MIRROR, DEBOOTSTRAP_CACHE  passed on to
 #                   scripts/make-base-image.sh
 #   PODMAN_RUNTIME  OCI runtime (default runc)
+#   PODMAN_STORAGE_DRIVER  see scripts/podman-storage.sh
 #
 # The container shares the host's network (for the Debian mirror) and is
 # privileged, as a CI runner that itself runs in a container usually is:
 # the tests make namespaces, and the container image test runs podman
-# inside it. Its resource limits are set no higher than this shell's.
+# inside it. Its resource limits are set no higher than this shell's. The
+# machine's local CA certificates (/usr/local/share/ca-certificates, which
+# the container's ca-certificates package takes in when apt installs it)
+# and NODE_EXTRA_CA_CERTS are passed in, so that a network whose TLS goes
+# through a proxy with its own CA works in the container as on the host.
 # Needs root, podman, runc, debootstrap and git. The whole output is also
 # written to ci-in-minimal-debian.log in the working directory; the exit
 # status is that of .ci/run.
@@ -41,7 +46,7 @@ while [ $# -gt 0 ]; do
     --branch) branch=${2:?--branch needs a name}; shift 2 ;;
     --repo) repo=${2:?--repo needs a directory}; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$0: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -57,9 +62,17 @@ for tool in podman "$runtime" debootstrap git; do
   fi
 done
 
+# shellcheck source=scripts/podman-storage.sh
+. "$here/podman-storage.sh"
+if ! podman_choose_storage; then
+  echo "$0: $podman_storage_reason" >&2
+  exit 1
+fi
+
 start=$(date +%s)
 log=$PWD/ci-in-minimal-debian.log
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/ci-minimal.XXXXXX")
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   if [ "$keep" = 1 ]; then
     echo "clone kept in $work/src"
@@ -81,11 +94,20 @@ nproc=$(ulimit -Hu)
 pid_max=$(cat /proc/sys/kernel/pid_max)
 if [ "$nproc" = unlimited ] || [ "$nproc" -gt "$pid_max" ]; then nproc=$pid_max; fi
 
+trust=()
+local_ca=/usr/local/share/ca-certificates
+if [ -n "$(find "$local_ca" -name '*.crt' 2>/dev/null | head -n 1)" ]; then
+  trust+=(-v "$local_ca:$local_ca:ro")
+fi
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
+  trust+=(-e "NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS")
+fi
+
 status=0
 podman run --rm --privileged --network=host \
   --runtime "$runtime" --cgroup-manager=cgroupfs \
   --ulimit "nofile=$(ulimit -Sn):$(ulimit -Hn)" --ulimit "nproc=$nproc:$nproc" \
-  -v "$work/src:/src" -w /src -e CI=true \
+  "${trust[@]}" -v "$work/src:/src" -w /src -e CI=true \
   "$image" bash .ci/run 2>&1 | tee "$log" || status=$?
 # tee's status is 0; the pipeline's is podman's (pipefail).
 echo "ci-in-minimal-debian: .ci/run of $branch exited $status after $(( $(date +%s) - start )) s (log: $log)"
