@@ -4,7 +4,7 @@
 # capability dropped except SYS_PTRACE and DAC_READ_SEARCH, read-only root,
 # no-new-privileges.
 #
-#   tests/container/check_image.sh      (as root; CTest runs it as container_image)
+#   tests/container/check_image.sh      (as root; CTest runs it as container.check_image)
 #
 # Steps: make the base image if it is missing (scripts/make-base-image.sh);
 # `podman build` the image (layer cache allowed); make namespaces of our own
