@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --branch) branch=${2:?--branch needs a name}; shift 2 ;;
     --repo) repo=${2:?--repo needs a directory}; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$0: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
