@@ -2,6 +2,9 @@
 #include "http/web_server.h"
 
 #include <CivetServer.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -56,6 +59,15 @@ void Send(mg_connection* conn, int status, const char* reason,
   mg_write(conn, body.data(), body.size());
 }
 
+// False when the kernel cannot make an IPv6 socket (built without IPv6, or
+// booted with ipv6.disable=1).
+bool KernelHasIpv6() {
+  const int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
 std::string HtmlEscape(const std::string& in) {
   std::string out;
   for (char c : in) {
@@ -95,8 +107,11 @@ Status ListenAddressToCivet(const std::string& address, std::string* out) {
     return Status::InvalidArgument("listen address \"" + address +
                                    "\": port must be a number 0-65535");
   }
-  if (host.empty()) {
-    *out = port;
+  if (host.empty() || host == "[::]") {
+    // Every address, IPv6 and IPv4 (one socket without IPV6_V6ONLY), as
+    // Go's net.Listen does for ":port" and "[::]:port"; Start() falls back
+    // to IPv4 alone where the kernel has no IPv6.
+    *out = "+" + port;
   } else if (host.front() == '[' && host.back() == ']' && host.size() > 2) {
     *out = host + ":" + port;
   } else if (host.find(':') != std::string::npos) {
@@ -343,6 +358,11 @@ Status WebServer::Start(const WebOptions& options,
   if (!s.ok()) return s;
   if (options.telemetry_path.empty() || options.telemetry_path[0] != '/') {
     return Status::InvalidArgument("telemetry path must start with '/'");
+  }
+  if (ports[0] == '+' && !KernelHasIpv6()) {
+    Log(LogLevel::kInfo, "no IPv6 in this kernel: listening on IPv4 only",
+        {{"address", options.listen_address}});
+    ports.erase(0, 1);
   }
   std::vector<std::string> civet_options = {
       "listening_ports",

@@ -35,8 +35,9 @@ struct WebOptions {
   std::map<std::string, std::string> extra_headers;
 };
 
-// Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" ->
-// "19101", "127.0.0.1:0" -> "127.0.0.1:0", "[::1]:9" -> "[::1]:9".
+// Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" and
+// "[::]:19101" -> "+19101" (every address, IPv6 and IPv4 on one dual-stack
+// socket), "127.0.0.1:0" -> "127.0.0.1:0", "[::1]:9" -> "[::1]:9".
 // kInvalidArgument for anything else. Pure.
 [[nodiscard]] Status ListenAddressToCivet(const std::string& address,
                                           std::string* out);
