@@ -193,6 +193,19 @@ int main(int argc, char** argv) {
   wopts.version = nsexp::kVersion;
   wopts.basic_auth_users = web_config.basic_auth_users;
   wopts.extra_headers = web_config.http.headers;
+  if (web_config.has_tls) {
+    const nsexp::TlsServerConfig& t = web_config.tls;
+    nsexp::TlsOptions& tls = wopts.tls.emplace();
+    tls.cert_file = t.cert_file;
+    tls.key_file = t.key_file;
+    tls.client_auth_type = t.client_auth_type;
+    tls.client_ca_file = t.client_ca_file;
+    tls.min_version = t.min_version;
+    tls.max_version = t.max_version;
+    tls.cipher_suites = t.cipher_suites;
+    tls.curve_preferences = t.curve_preferences;
+    tls.prefer_server_cipher_suites = t.prefer_server_cipher_suites;
+  }
   std::unique_ptr<nsexp::WebServer> server;
   s = nsexp::WebServer::Start(wopts, collector, &server);
   if (!s.ok()) return Fail(s.message());

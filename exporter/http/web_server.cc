@@ -41,6 +41,18 @@ int CivetLog(const mg_connection*, const char* message) {
   return 1;  // handled: keep CivetWeb from printing it itself
 }
 
+// CivetWeb's external_ssl_ctx callback: at start (*ssl_ctx null) it hands
+// CivetWeb the context that WebServer made and passed as the CivetServer's
+// user context; at stop it says 1 so that CivetWeb leaves freeing it to
+// WebServer.
+int ExternalSslCtx(void** ssl_ctx, void* user_data) {
+  if (*ssl_ctx == nullptr) {
+    const auto* server = static_cast<const CivetServer*>(user_data);
+    *ssl_ctx = const_cast<void*>(server->getUserContext());
+  }
+  return 1;
+}
+
 bool IsHead(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   return ri != nullptr && ri->request_method != nullptr &&
@@ -364,6 +376,8 @@ Status WebServer::Start(const WebOptions& options,
         {{"address", options.listen_address}});
     ports.erase(0, 1);
   }
+  // "s": the port speaks TLS only; plain HTTP to it fails the handshake.
+  if (options.tls) ports += 's';
   std::vector<std::string> civet_options = {
       "listening_ports",
       ports,
@@ -388,6 +402,11 @@ Status WebServer::Start(const WebOptions& options,
     if (!s.ok()) return s;
   }
   std::unique_ptr<WebServer> server(new WebServer());
+  if (options.tls) {
+    s = NewServerSslContext(*options.tls, &server->ssl_ctx_);
+    if (!s.ok()) return s;
+    callbacks.external_ssl_ctx = &ExternalSslCtx;
+  }
   server->router_ =
       std::make_unique<Router>(options, std::move(collector), std::move(auth));
   {
@@ -395,7 +414,8 @@ Status WebServer::Start(const WebOptions& options,
     g_civet_last_error.clear();
   }
   try {
-    server->server_ = std::make_unique<CivetServer>(civet_options, &callbacks);
+    server->server_ = std::make_unique<CivetServer>(civet_options, &callbacks,
+                                                    server->ssl_ctx_.get());
   } catch (const std::exception& e) {
     std::string why;
     {
