@@ -14,12 +14,17 @@
 
 #include "base/logging.h"
 #include "http/basic_auth.h"
+#include "http/gzip.h"
 #include "metrics/text_format.h"
 #include "ns/tree_view.h"
 
 namespace nsexp {
 
 namespace {
+
+// zlib level of /metrics responses: the fastest, which already makes the
+// text about ten times smaller (it repeats label names on every line).
+constexpr int kGzipLevel = 1;
 
 // CivetWeb reports a bind failure only through its log callback; keep the
 // last message so that Start() can say why.
@@ -283,15 +288,59 @@ class WebServer::Router : public CivetHandler {
     }
     std::string fresh;
     AppendTextFormat(collector_->CollectFresh(), &fresh);
+    const char* accept = mg_get_header(conn, "Accept-Encoding");
+    if (accept != nullptr && AcceptsGzip(accept)) {
+      const std::shared_ptr<const GzipPrefix> prefix =
+          GzipBody(body, shared.generation);
+      std::string tail;
+      if (prefix && GzipFinish(*prefix, fresh, kGzipLevel, &tail).ok()) {
+        mg_printf(conn,
+                  "HTTP/1.1 200 OK\r\n"
+                  "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                  "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n"
+                  "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+                  "X-Content-Type-Options: nosniff\r\n%s\r\n",
+                  prefix->bytes.size() + tail.size(), headers_.c_str());
+        if (IsHead(conn)) return;
+        mg_write(conn, prefix->bytes.data(), prefix->bytes.size());
+        mg_write(conn, tail.data(), tail.size());
+        return;
+      }
+      // zlib failed (out of memory): the identity body below is correct.
+    }
     mg_printf(conn,
               "HTTP/1.1 200 OK\r\n"
               "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+              "Vary: Accept-Encoding\r\n"
               "Content-Length: %zu\r\nCache-Control: no-store\r\n"
               "X-Content-Type-Options: nosniff\r\n%s\r\n",
               body->size() + fresh.size(), headers_.c_str());
     if (IsHead(conn)) return;
     mg_write(conn, body->data(), body->size());
     mg_write(conn, fresh.data(), fresh.size());
+  }
+
+  // The gzip prefix of "body", the text of collection "generation":
+  // compressed once per collection, by the first scraper that asks for
+  // gzip, while scrapers of the same collection wait. Null when zlib fails.
+  std::shared_ptr<const GzipPrefix> GzipBody(
+      const std::shared_ptr<const std::string>& body,
+      std::uint64_t generation) {
+    std::lock_guard<std::mutex> lock(gzip_mu_);
+    if (gzip_ && gzip_generation_ == generation) return gzip_;
+    const auto start = std::chrono::steady_clock::now();
+    auto prefix = std::make_shared<GzipPrefix>();
+    if (!GzipStart(*body, kGzipLevel, prefix.get()).ok()) return nullptr;
+    const std::chrono::duration<double> took =
+        std::chrono::steady_clock::now() - start;
+    gzip_ = prefix;
+    gzip_generation_ = generation;
+    Log(LogLevel::kDebug, "compressed the metrics body",
+        {{"generation", std::to_string(generation)},
+         {"bytes", std::to_string(body->size())},
+         {"gzip_bytes", std::to_string(prefix->bytes.size())},
+         {"seconds", std::to_string(took.count())}});
+    return prefix;
   }
 
   void Landing(mg_connection* conn) {
@@ -352,6 +401,9 @@ class WebServer::Router : public CivetHandler {
   std::mutex body_mu_;
   std::shared_ptr<const std::string> body_;  // guarded by body_mu_
   std::uint64_t body_generation_ = 0;        // guarded by body_mu_
+  std::mutex gzip_mu_;
+  std::shared_ptr<const GzipPrefix> gzip_;  // guarded by gzip_mu_
+  std::uint64_t gzip_generation_ = 0;       // guarded by gzip_mu_
   std::mutex flight_mu_;
   std::condition_variable idle_;
   int in_flight_ = 0;      // guarded by flight_mu_
