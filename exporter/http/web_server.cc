@@ -2,7 +2,6 @@
 #include "http/web_server.h"
 
 #include <CivetServer.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,7 +22,7 @@ namespace nsexp {
 namespace {
 
 // zlib level of /metrics responses: the fastest, which already makes the
-// text about ten times smaller (it repeats label names on every line).
+// text ten or more times smaller (it repeats label names on every line).
 constexpr int kGzipLevel = 1;
 
 // CivetWeb reports a bind failure only through its log callback; keep the
