@@ -49,8 +49,8 @@ RUN cmake -S . -B /build -G Ninja \
 # The Debian packages that own the shared libraries the binary links: the
 # runtime stage installs exactly these, so it follows the build's
 # dependencies without a second list to keep in step. Today they are
-# libyaml-cpp0.7, libcap2, libcrypt1, libssl3 (CivetWeb itself is linked
-# statically) and the C/C++ runtime (libc6, libstdc++6, libgcc-s1).
+# libyaml-cpp0.7, libcap2, libcrypt1, libssl3, zlib1g (CivetWeb itself is
+# linked statically) and the C/C++ runtime (libc6, libstdc++6, libgcc-s1).
 RUN bin=/out/bin/linux_namespace_exporter \
  && : >/tmp/packages \
  && for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do \
