@@ -324,6 +324,21 @@ class TlsTest(h.ExporterTestCase):
         self.assertTrue(e.alive())
         self.assert_served(e)
 
+    def test_silent_client_is_cut_off(self):
+        # A client that opens a connection and never starts the handshake
+        # holds a worker only until the request timeout (5 s).
+        e = self.serve(self.tls_config())
+        with socket.create_connection(("127.0.0.1", e.port), timeout=15) as s:
+            start = time.monotonic()
+            try:
+                closed = s.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+            took = time.monotonic() - start
+        self.assertTrue(closed)
+        self.assertLess(took, 10, "the silent connection was held too long")
+        self.assert_served(e)
+
     def test_require_and_verify_client_cert(self):
         e = self.serve(self.tls_config(
             "  client_auth_type: RequireAndVerifyClientCert\n"
