@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds with warnings as errors and runs every test with ctest; then the
-# same suite under AddressSanitizer+UBSan, the concurrency tests under
-# ThreadSanitizer, and a short fuzzing run of every fuzz target (see
-# docs/reliability.md). NSEXP_TEST_EXTRA=0 stops after the default suite.
+# Builds with warnings as errors and runs every test with ctest; then static
+# analysis (scripts/lint.sh), the same suite under AddressSanitizer+UBSan,
+# the concurrency tests under ThreadSanitizer, and a short fuzzing run of
+# every fuzz target (see docs/reliability.md). NSEXP_TEST_EXTRA=0 stops
+# after the default suite and the static analysis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -19,6 +20,11 @@ cmake --preset default -DBUILD_TESTING=ON
 cmake --build --preset default -j"$jobs"
 ctest --preset default -j1
 stage_done "default build and suite"
+
+# cppcheck and clang-tidy on exporter/, from the default build's
+# compile_commands.json.
+scripts/lint.sh build
+stage_done "static analysis"
 
 if [ "${NSEXP_TEST_EXTRA:-1}" = 0 ]; then
   exit 0
