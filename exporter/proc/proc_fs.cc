@@ -256,7 +256,7 @@ Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
   // entries, where readdir(3) would make one call per 32 KiB. Heap, not
   // thread_local: a large static TLS block makes pthread_create fail for
   // threads with small stacks (CivetWeb's workers).
-  constexpr std::size_t kBufSize = 256 * 1024;
+  constexpr std::size_t kBufSize = std::size_t{256} * 1024;
   std::unique_ptr<char[]> storage(new char[kBufSize]);
   char* buf = storage.get();
   for (;;) {
@@ -339,7 +339,8 @@ Status ProcFs::ReadStat(pid_t pid, ProcessStat* out) const {
 Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
   std::string text;
   const std::string path = std::to_string(pid) + "/status";
-  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, &text);
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(),
+                             std::size_t{64} * 1024, &text);
   if (!s.ok()) return s;
   return ParseProcessStatus(text, out);
 }
@@ -361,8 +362,8 @@ Status ProcFs::ReadNsfsMounts(const std::string& pid,
                               std::vector<NsfsMount>* out) const {
   std::string text;
   const std::string path = pid + "/mountinfo";
-  Status s =
-      ReadSmallFileAt(root_fd_.get(), path.c_str(), 16 * 1024 * 1024, &text);
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(),
+                             std::size_t{16} * 1024 * 1024, &text);
   if (!s.ok()) return s;
   *out = ParseNsfsMounts(text);
   return Status::Ok();
@@ -381,7 +382,8 @@ Status ProcFs::OpenMountedNamespace(const std::string& pid,
 }
 
 Status ProcFs::ReadFile(const std::string& relative, std::string* out) const {
-  return ReadSmallFileAt(root_fd_.get(), relative.c_str(), 64 * 1024, out);
+  return ReadSmallFileAt(root_fd_.get(), relative.c_str(),
+                         std::size_t{64} * 1024, out);
 }
 
 }  // namespace nsexp
