@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 namespace nsexp {
 
@@ -199,6 +200,49 @@ std::vector<NsfsMount> ParseNsfsMounts(std::string_view mountinfo) {
   return out;
 }
 
+std::vector<CgroupEntry> ParseCgroupFile(std::string_view text) {
+  std::vector<CgroupEntry> out;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    const std::size_t c1 = line.find(':');
+    if (c1 == std::string_view::npos) continue;
+    const std::size_t c2 = line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    CgroupEntry e;
+    if (!ParseDecimal(line.substr(0, c1), &e.hierarchy_id)) continue;
+    // The path is the rest of the line: it may itself hold ':'.
+    const std::string_view path = line.substr(c2 + 1);
+    if (path.empty() || path.front() != '/') continue;
+    e.controllers = std::string(line.substr(c1 + 1, c2 - c1 - 1));
+    e.path = std::string(path);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::string_view> CgroupPathsByPreference(
+    const std::vector<CgroupEntry>& entries) {
+  std::vector<std::string_view> out;
+  out.reserve(entries.size());
+  for (const CgroupEntry& e : entries) {
+    if (e.hierarchy_id == 0) out.push_back(e.path);
+  }
+  for (const CgroupEntry& e : entries) {
+    if (e.hierarchy_id != 0 && e.controllers == "name=systemd") {
+      out.push_back(e.path);
+    }
+  }
+  for (const CgroupEntry& e : entries) {
+    if (e.hierarchy_id != 0 && e.controllers != "name=systemd") {
+      out.push_back(e.path);
+    }
+  }
+  return out;
+}
+
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text) {
   text = Trim(text);
   // One optional '-', then digits. Parsing the sign together with the digits
@@ -335,6 +379,19 @@ Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
   Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, &text);
   if (!s.ok()) return s;
   return ParseProcessStatus(text, out);
+}
+
+Status ProcFs::ReadCgroupText(pid_t pid, std::string* out) const {
+  const std::string path = std::to_string(pid) + "/cgroup";
+  return ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, out);
+}
+
+Status ProcFs::ReadCgroups(pid_t pid, std::vector<CgroupEntry>* out) const {
+  std::string text;
+  Status s = ReadCgroupText(pid, &text);
+  if (!s.ok()) return s;
+  *out = ParseCgroupFile(text);
+  return Status::Ok();
 }
 
 Status ProcFs::ReadNamespaceLimit(NamespaceType type, std::int64_t* out) const {

@@ -75,6 +75,30 @@ struct NsfsMount {
 // skipped. Pure.
 std::vector<NsfsMount> ParseNsfsMounts(std::string_view mountinfo);
 
+// One line of /proc/PID/cgroup (cgroups(7)): "hierarchy-ID:controllers:path".
+// Cgroup v2 has one line, "0::/path"; v1 one line per hierarchy. The path is
+// relative to the reader's cgroup namespace, so it may start with "/..".
+struct CgroupEntry {
+  unsigned hierarchy_id = 0;
+  std::string controllers;  // "cpu,cpuacct", "name=systemd"; empty for v2
+  std::string path;
+  bool operator==(const CgroupEntry& o) const {
+    return hierarchy_id == o.hierarchy_id && controllers == o.controllers &&
+           path == o.path;
+  }
+};
+
+// Parses the text of /proc/PID/cgroup. Lines without two colons, with a
+// non-numeric hierarchy ID or with a path that does not start with '/' are
+// skipped. Pure.
+std::vector<CgroupEntry> ParseCgroupFile(std::string_view text);
+
+// The paths of "entries" in the order a container is best looked for: the
+// v2 path (hierarchy 0) first, then "name=systemd", then the others as
+// listed. Views into "entries". Pure.
+std::vector<std::string_view> CgroupPathsByPreference(
+    const std::vector<CgroupEntry>& entries);
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -130,6 +154,15 @@ class ProcFs {
 
   // Reads and parses /proc/PID/status.
   [[nodiscard]] Status ReadStatus(pid_t pid, ProcessStatus* out) const;
+
+  // Reads /proc/PID/cgroup as it is, for callers that keep the text as a
+  // key (many processes share one). kNotFound when the process has exited.
+  [[nodiscard]] Status ReadCgroupText(pid_t pid, std::string* out) const;
+
+  // Reads and parses /proc/PID/cgroup. kNotFound when the process has
+  // exited.
+  [[nodiscard]] Status ReadCgroups(pid_t pid,
+                                   std::vector<CgroupEntry>* out) const;
 
   // Reads sys/user/max_<type>_namespaces; kNotFound on kernels without it.
   [[nodiscard]] Status ReadNamespaceLimit(NamespaceType type,
