@@ -99,6 +99,13 @@ std::vector<CgroupEntry> ParseCgroupFile(std::string_view text);
 std::vector<std::string_view> CgroupPathsByPreference(
     const std::vector<CgroupEntry>& entries);
 
+// An open file descriptor whose /proc/PID/fd link names a namespace
+// ("net:[4026532562]": an nsfs file held open).
+struct NamespaceFd {
+  int fd = -1;
+  NamespaceLink link{NamespaceType::kUser, 0};
+};
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -138,6 +145,33 @@ class ProcFs {
   [[nodiscard]] static Status ReadNamespaceLinkIn(int ns_dir,
                                                   NamespaceType type,
                                                   NamespaceLink* out);
+
+  // Reads the link "name" relative to "dir_fd" ("pid_for_children" in an
+  // OpenPidNs handle, "net" in an OpenTaskNs one) as a namespace link of
+  // any type. Errors as ReadNamespaceLinkIn.
+  [[nodiscard]] static Status ReadNamespaceLinkNamed(int dir_fd,
+                                                     const char* name,
+                                                     NamespaceLink* out);
+
+  // Opens /proc/PID/fd as a directory handle into *fd_dir and lists the
+  // descriptors whose link names a namespace, ascending by fd; other
+  // descriptors (files, sockets, pipes) are left out, and so are those that
+  // close while being read. kNotFound when the process has exited;
+  // kPermissionDenied when the ptrace read check fails.
+  [[nodiscard]] Status ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
+                                        std::vector<NamespaceFd>* out) const;
+
+  // Reads the "self" link of the root: the reading process's PID as this
+  // tree numbers it. kNotFound when the tree has no "self" (the reader is
+  // not in the pid namespace the tree belongs to).
+  [[nodiscard]] Status ReadSelfPid(pid_t* out) const;
+
+  // Lists /proc/PID/task: the thread IDs of a process, ascending, its own
+  // PID among them. kNotFound when the process has exited.
+  [[nodiscard]] Status ListTasks(pid_t pid, std::vector<pid_t>* out) const;
+
+  // Opens /proc/PID/task/TID/ns as OpenPidNs does for a process.
+  [[nodiscard]] Status OpenTaskNs(pid_t pid, pid_t tid, UniqueFd* out) const;
 
   // Opens <type> relative to an OpenPidNs handle, read-only, for the nsfs
   // ioctls. kNotFound and kPermissionDenied as ReadNamespaceLinkIn.
