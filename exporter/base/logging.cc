@@ -37,7 +37,8 @@ const char* LevelName(LogLevel level) {
 // Escapes for a double-quoted logfmt or JSON string (same rules suffice:
 // backslash, quote, and control characters).
 void AppendQuoted(std::string* out, std::string_view raw) {
-  const std::string value = SanitizeUtf8(raw, kMaxValueBytes);
+  const std::string value =
+      SanitizeUtf8(raw, kMaxValueBytes, Controls::kReplaceButTab);
   out->push_back('"');
   for (char c : value) {
     switch (c) {

@@ -93,4 +93,12 @@ Status RestrictPrivileges(PrivilegeReport* report) {
   return Status::Ok();
 }
 
+bool HoldsPtraceCapability() {
+  CapPtr current(cap_get_proc());
+  if (!current) return false;
+  cap_flag_value_t v = CAP_CLEAR;
+  return cap_get_flag(current.get(), CAP_SYS_PTRACE, CAP_EFFECTIVE, &v) == 0 &&
+         v == CAP_SET;
+}
+
 }  // namespace nsexp

@@ -24,4 +24,10 @@ struct PrivilegeReport {
 // the capabilities gets an Ok status with "missing" filled.
 [[nodiscard]] Status RestrictPrivileges(PrivilegeReport* report);
 
+// True when the calling thread holds CAP_SYS_PTRACE in its effective set:
+// then a process it may not inspect is protected by something else (a
+// Linux security module such as Yama, or a sandbox), not by a missing
+// capability. False also when the set cannot be read. Thread-safe.
+bool HoldsPtraceCapability();
+
 }  // namespace nsexp

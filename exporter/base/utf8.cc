@@ -50,7 +50,9 @@ std::size_t ValidSequenceLength(std::string_view in, std::size_t i) {
 
 }  // namespace
 
-std::string SanitizeUtf8(std::string_view in, std::size_t max_bytes) {
+std::string SanitizeUtf8(std::string_view in, std::size_t max_bytes,
+                         Controls controls) {
+  const bool keep_tab = controls == Controls::kReplaceButTab;
   std::string out;
   out.reserve(in.size() < max_bytes ? in.size() : max_bytes);
   std::size_t i = 0;
@@ -62,7 +64,7 @@ std::string SanitizeUtf8(std::string_view in, std::size_t max_bytes) {
       len = 1;
     } else if (len == 1 &&
                (static_cast<std::uint8_t>(in[i]) < 0x20 || in[i] == 0x7F) &&
-               in[i] != '\t') {
+               !(keep_tab && in[i] == '\t')) {
       piece = kReplacement;
     } else {
       piece = in.substr(i, len);

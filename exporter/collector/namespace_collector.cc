@@ -1,5 +1,5 @@
-// The scrape path: single-flight collection, discovery, conversion,
-// self-metrics, and the catch-all.
+// The scrape path: single-flight collection, discovery, self-metrics, and
+// the catch-all.
 #include "collector/namespace_collector.h"
 
 #include <malloc.h>
@@ -8,26 +8,13 @@
 #include <utility>
 
 #include "base/logging.h"
+#include "base/privileges.h"
 #include "collector/process_metrics.h"
+#include "ns/tree_view.h"
 
 namespace nsexp {
 
 namespace {
-
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-MetricFamily GaugeFamily(const char* name, const char* help, double value) {
-  MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = MetricType::Gauge;
-  ClientMetric m;
-  m.gauge.value = value;
-  f.metric.push_back(std::move(m));
-  return f;
-}
 
 double NowSeconds() {
   return std::chrono::duration<double>(
@@ -35,16 +22,138 @@ double NowSeconds() {
       .count();
 }
 
+prometheus::Gauge& AddGauge(prometheus::Registry* registry, const char* name,
+                            const char* help,
+                            const prometheus::Labels& labels = {}) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add(
+      labels);
+}
+
+prometheus::Family<prometheus::Counter>& ErrorsFamily(
+    prometheus::Registry* registry) {
+  return prometheus::BuildCounter()
+      .Name("linux_namespace_exporter_scrape_errors_total")
+      .Help(
+          "Processes skipped during collection, by reason: vanished (exited "
+          "mid-walk), permission_denied, other.")
+      .Register(*registry);
+}
+
 }  // namespace
+
+std::string PartialPictureWarning(const ScanStats& stats, bool holds_ptrace) {
+  std::string msg = "partial picture: " + DeniedSummary(stats) + "; ";
+  if (!holds_ptrace) {
+    return msg +
+           "reading another process's /proc/PID/ns needs CAP_SYS_PTRACE, "
+           "which the exporter lacks (run as root, or grant the capability)";
+  }
+  return msg +
+         "the exporter holds CAP_SYS_PTRACE, so a security module or sandbox "
+         "protects them";
+}
+
+// Marks a collection in flight for as long as it lives. However the scope
+// is left, the mark is cleared, the generation bumped and the scrapes
+// waiting for it woken: by Finish() with a result, or, when an exception
+// unwinds the scope first, by the destructor, which counts the failure as
+// scrape_errors_total{reason="other"}, publishes failed_ and stores its
+// generation in *failed_generation. Created with mu_ held.
+class NamespaceCollector::Flight {
+ public:
+  // REQUIRES: c->mu_ held and no collection in flight.
+  Flight(const NamespaceCollector* c, std::uint64_t* failed_generation)
+      : c_(c),
+        options_generation_(c->options_generation_),
+        failed_generation_(failed_generation) {
+    c_->in_flight_ = true;
+  }
+  Flight(const Flight&) = delete;
+  Flight& operator=(const Flight&) = delete;
+
+  // Publishes "fresh" as the newest result and ends the flight.
+  // REQUIRES: mu_ not held.
+  SharedResult Finish(std::shared_ptr<const Collection> fresh) {
+    std::shared_ptr<const Collection> previous;
+    SharedResult shared;
+    {
+      std::lock_guard<std::mutex> lock(c_->mu_);
+      previous = Publish(std::move(fresh));
+      shared = SharedResult{c_->generation_, c_->result_};
+    }
+    // Free the previous result (unless a scrape still holds it) and hand
+    // the pages back to the kernel rather than keep every scrape's peak
+    // resident (glibc's malloc_trim(3)).
+    if (previous.use_count() == 1) {
+      previous.reset();
+      malloc_trim(0);
+    }
+    return shared;
+  }
+
+  // REQUIRES: mu_ not held.
+  ~Flight() {
+    if (finished_) return;
+    c_->errors_other_.Increment();
+    std::lock_guard<std::mutex> lock(c_->mu_);
+    Publish(c_->failed_);
+    *failed_generation_ = c_->generation_;
+  }
+
+ private:
+  // REQUIRES: c_->mu_ held. Returns the result it replaced.
+  std::shared_ptr<const Collection> Publish(
+      std::shared_ptr<const Collection> fresh) {
+    finished_ = true;
+    std::shared_ptr<const Collection> previous = std::move(c_->result_);
+    c_->result_ = std::move(fresh);
+    c_->result_time_ = std::chrono::steady_clock::now();
+    c_->have_result_ = options_generation_ == c_->options_generation_;
+    c_->in_flight_ = false;
+    ++c_->generation_;
+    c_->done_.notify_all();
+    return previous;
+  }
+
+  const NamespaceCollector* c_;
+  const std::uint64_t options_generation_;
+  std::uint64_t* const failed_generation_;
+  bool finished_ = false;
+};
 
 NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
                                        std::unique_ptr<NamespaceOps> ops,
                                        CollectorOptions options)
     : procfs_(std::move(procfs)),
       ops_(std::move(ops)),
+      duration_(AddGauge(&registry_,
+                         "linux_namespace_exporter_scrape_duration_seconds",
+                         "Time the last collection took, in seconds.")),
+      processes_scanned_(AddGauge(
+          &registry_, "linux_namespace_exporter_processes_scanned",
+          "Processes listed in the procfs root by the last collection.")),
+      errors_vanished_(ErrorsFamily(&registry_).Add({{"reason", "vanished"}})),
+      errors_denied_(
+          ErrorsFamily(&registry_).Add({{"reason", "permission_denied"}})),
+      errors_other_(ErrorsFamily(&registry_).Add({{"reason", "other"}})),
+      reload_ok_(AddGauge(
+          &registry_, "linux_namespace_exporter_config_last_reload_successful",
+          "Whether the last configuration reload attempt was successful.")),
+      reload_success_time_(AddGauge(
+          &registry_,
+          "linux_namespace_exporter_config_last_reload_success_timestamp_"
+          "seconds",
+          "Timestamp of the last successful configuration reload.")),
+      failed_(std::make_shared<const Collection>()),
       discoverer_(procfs_.get(), ops_.get()),
-      options_(std::move(options)),
-      reload_success_time_(NowSeconds()) {}
+      options_(std::move(options)) {
+  AddGauge(&registry_, "linux_namespace_exporter_build_info",
+           "Version and revision the exporter was built from; value 1.",
+           {{"version", options_.version}, {"revision", options_.revision}})
+      .Set(1);
+  reload_ok_.Set(1);
+  reload_success_time_.Set(NowSeconds());
+}
 
 Status NamespaceCollector::Snapshot(const DiscoveryOptions& options,
                                     NamespaceGraph* out) const {
@@ -70,9 +179,8 @@ void NamespaceCollector::UpdateOptions(const CollectorOptions& options) {
 }
 
 void NamespaceCollector::RecordReload(bool success) {
-  std::lock_guard<std::mutex> lock(mu_);
-  reload_ok_ = success;
-  if (success) reload_success_time_ = NowSeconds();
+  reload_ok_.Set(success ? 1 : 0);
+  if (success) reload_success_time_.Set(NowSeconds());
 }
 
 std::uint64_t NamespaceCollector::collections() const {
@@ -83,12 +191,9 @@ std::uint64_t NamespaceCollector::collections() const {
 void NamespaceCollector::LogScan(const ScanStats& stats) const {
   if (stats.permission_denied > 0 && !warned_partial_) {
     warned_partial_ = true;
-    Log(LogLevel::kWarn,
-        "partial picture: some processes could not be inspected; reading "
-        "another process's /proc/PID/ns needs CAP_SYS_PTRACE (run as root, "
-        "or grant the capability)",
+    Log(LogLevel::kWarn, PartialPictureWarning(stats, HoldsPtraceCapability()),
         {{"denied_processes", std::to_string(stats.permission_denied)},
-         {"example", stats.first_denied}});
+         {"first_denied", stats.first_denied}});
   }
   if (LogEnabled(LogLevel::kDebug)) {
     Log(LogLevel::kDebug, "scan summary",
@@ -102,85 +207,38 @@ void NamespaceCollector::LogScan(const ScanStats& stats) const {
   }
 }
 
-NamespaceCollector::Collection NamespaceCollector::CollectOnce(
-    const CollectorOptions& options) const {
-  Collection snap;
+std::shared_ptr<const NamespaceCollector::Collection>
+NamespaceCollector::CollectOnce(const CollectorOptions& options) const {
   const auto start = std::chrono::steady_clock::now();
-  std::vector<MetricFamily>& out = snap.self;
-  NamespaceGraph& graph = snap.graph;
+  auto snap = std::make_shared<Collection>();
   Status s;
-  try {
-    {
-      std::lock_guard<std::mutex> lock(discovery_mu_);
-      s = discoverer_.Discover(options.discovery, &graph);
-      if (s.ok()) LogScan(graph.stats);
-    }
-    if (s.ok()) {
-      NamespaceLimits limits;
-      for (NamespaceType t : kAllNamespaceTypes) {
-        std::int64_t v = 0;
-        if (procfs_->ReadNamespaceLimit(t, &v).ok()) limits[TypeIndex(t)] = v;
-      }
-      snap.limits = limits;
-      snap.metrics = options.metrics;
-      snap.metrics.types = options.discovery.types;
-      snap.ok = true;
-    }
-  } catch (const std::exception& e) {
-    s = Status::IoError(std::string("collection threw: ") + e.what());
-    snap.ok = false;
-  } catch (...) {
-    s = Status::IoError("collection threw a non-standard exception");
-    snap.ok = false;
-  }
-  if (!s.ok())
-    Log(LogLevel::kError, "collection failed", {{"err", s.ToString()}});
-
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (s.ok()) {
-    errors_vanished_ += graph.stats.vanished;
-    errors_denied_ += graph.stats.permission_denied;
-    errors_other_ += graph.stats.other;
-  } else {
-    ++errors_other_;
-  }
-  MetricFamily build;
-  build.name = "linux_namespace_exporter_build_info";
-  build.help = "Version and revision the exporter was built from; value 1.";
-  build.type = MetricType::Gauge;
   {
-    ClientMetric m;
-    m.label = {{"version", options.version}, {"revision", options.revision}};
-    m.gauge.value = 1;
-    build.metric.push_back(std::move(m));
+    std::lock_guard<std::mutex> lock(discovery_mu_);
+    s = discoverer_.Discover(options.discovery, &snap->graph);
+    if (s.ok()) LogScan(snap->graph.stats);
   }
-  out.push_back(std::move(build));
-  out.push_back(GaugeFamily("linux_namespace_exporter_scrape_duration_seconds",
-                            "Time the last collection took, in seconds.",
-                            seconds));
-  out.push_back(
-      GaugeFamily("linux_namespace_exporter_processes_scanned",
-                  "Processes listed in the procfs root by the last collection.",
-                  static_cast<double>(graph.stats.processes_scanned)));
-  MetricFamily errors;
-  errors.name = "linux_namespace_exporter_scrape_errors_total";
-  errors.help =
-      "Processes skipped during collection, by reason: vanished (exited "
-      "mid-walk), permission_denied, other.";
-  errors.type = MetricType::Counter;
-  for (const auto& [reason, value] :
-       {std::pair<const char*, std::uint64_t>{"vanished", errors_vanished_},
-        {"permission_denied", errors_denied_},
-        {"other", errors_other_}}) {
-    ClientMetric m;
-    m.label = {{"reason", reason}};
-    m.counter.value = static_cast<double>(value);
-    errors.metric.push_back(std::move(m));
+  const ScanStats& stats = snap->graph.stats;
+  processes_scanned_.Set(static_cast<double>(stats.processes_scanned));
+  if (s.ok()) {
+    for (NamespaceType t : kAllNamespaceTypes) {
+      std::int64_t v = 0;
+      if (procfs_->ReadNamespaceLimit(t, &v).ok()) {
+        snap->limits[TypeIndex(t)] = v;
+      }
+    }
+    snap->metrics = options.metrics;
+    snap->metrics.types = options.discovery.types;
+    snap->ok = true;
+    errors_vanished_.Increment(static_cast<double>(stats.vanished));
+    errors_denied_.Increment(static_cast<double>(stats.permission_denied));
+    errors_other_.Increment(static_cast<double>(stats.other));
+  } else {
+    Log(LogLevel::kError, "collection failed", {{"err", s.ToString()}});
+    errors_other_.Increment();
   }
-  out.push_back(std::move(errors));
+  duration_.Set(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
   return snap;
 }
 
@@ -190,81 +248,35 @@ NamespaceCollector::SharedResult NamespaceCollector::CollectShared() const {
     // Share the collection already running rather than queue behind it.
     const std::uint64_t gen = generation_;
     done_.wait(lock, [&] { return generation_ != gen; });
-    return SharedResult{result_generation_, result_};
+    return SharedResult{generation_, result_};
   }
   if (have_result_ && result_ && options_.min_interval.count() > 0 &&
       std::chrono::steady_clock::now() - result_time_ < options_.min_interval) {
-    return SharedResult{result_generation_, result_};
+    return SharedResult{generation_, result_};
   }
-  in_flight_ = true;
   const CollectorOptions options = options_;
-  const std::uint64_t options_generation = options_generation_;
-  lock.unlock();
-  std::shared_ptr<const Collection> fresh;
+  // The catch-all: nothing a collection throws reaches the server. The
+  // Flight has counted the failure and released the waiters by the time a
+  // handler runs; the handler adds the log line.
+  SharedResult failed{0, failed_};
   try {
-    fresh = std::make_shared<const Collection>(CollectOnce(options));
+    Flight flight(this, &failed.generation);
+    lock.unlock();
+    return flight.Finish(CollectOnce(options));
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, "collection failed",
+        {{"err", std::string("collection threw: ") + e.what()}});
   } catch (...) {
-    fresh = std::make_shared<const Collection>();
+    Log(LogLevel::kError, "collection failed",
+        {{"err", "collection threw a non-standard exception"}});
   }
-  lock.lock();
-  std::shared_ptr<const Collection> previous = std::move(result_);
-  result_ = fresh;
-  result_time_ = std::chrono::steady_clock::now();
-  have_result_ = options_generation == options_generation_;
-  in_flight_ = false;
-  ++generation_;
-  result_generation_ = generation_;
-  done_.notify_all();
-  SharedResult shared{result_generation_, std::move(fresh)};
-  lock.unlock();
-  // Free the previous result (unless a scrape still holds it) and hand the
-  // pages back to the kernel rather than keep every scrape's peak resident
-  // (glibc's malloc_trim(3)).
-  if (previous.use_count() == 1) {
-    previous.reset();
-    malloc_trim(0);
-  }
-  return shared;
+  return failed;
 }
 
-std::vector<MetricFamily> NamespaceCollector::CollectFresh() const {
-  std::vector<MetricFamily> out;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    out.push_back(GaugeFamily(
-        "linux_namespace_exporter_config_last_reload_successful",
-        "Whether the last configuration reload attempt was successful.",
-        reload_ok_ ? 1 : 0));
-    out.push_back(GaugeFamily(
-        "linux_namespace_exporter_config_last_reload_success_timestamp_"
-        "seconds",
-        "Timestamp of the last successful configuration reload.",
-        reload_success_time_));
-  }
+std::vector<prometheus::MetricFamily> NamespaceCollector::SelfFamilies() const {
+  std::vector<prometheus::MetricFamily> out = registry_.Collect();
   for (auto& f : CollectProcessFamilies(*procfs_)) out.push_back(std::move(f));
   return out;
-}
-
-std::vector<MetricFamily> NamespaceCollector::Collect() const {
-  try {
-    const SharedResult shared = CollectShared();
-    std::vector<MetricFamily> out;
-    if (shared.collection) {
-      if (shared.collection->ok) {
-        out = BuildNamespaceFamilies(shared.collection->graph,
-                                     shared.collection->limits,
-                                     shared.collection->metrics);
-      }
-      out.insert(out.end(), shared.collection->self.begin(),
-                 shared.collection->self.end());
-    }
-    for (auto& f : CollectFresh()) out.push_back(std::move(f));
-    return out;
-  } catch (...) {
-    // Nothing may escape: prometheus-cpp's scrape path does not catch, and
-    // a throw here would end the process.
-    return {};
-  }
 }
 
 }  // namespace nsexp

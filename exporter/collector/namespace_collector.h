@@ -1,8 +1,7 @@
-// NamespaceCollector: discovery on every scrape, plus the exporter's own
-// metrics.
+// NamespaceCollector: discovery on a scrape, shared by concurrent scrapers,
+// and the exporter's own metrics.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -15,7 +14,10 @@
 #include "ns/discovery.h"
 #include "ns/namespace_ops.h"
 #include "proc/proc_fs.h"
-#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 
 namespace nsexp {
 
@@ -28,16 +30,23 @@ struct CollectorOptions {
   std::string revision;
 };
 
-// The prometheus::Collectable behind /metrics. Each collection runs one
-// discovery and returns fresh families; nothing per-namespace outlives it.
+// The data behind /metrics. The per-namespace series are not kept here: a
+// collection is a NamespaceGraph that the server writes straight as text
+// (AppendNamespaceText), fresh every collection, so nothing per-namespace
+// outlives it. The exporter's own metrics (build info, the last
+// collection's duration and size, the error counters, the reload state)
+// are long-lived prometheus-cpp counters and gauges in a registry of their
+// own (SelfFamilies()).
 //
 // Thread safety: all methods are thread-safe. At most one discovery runs at
 // a time: a scrape that arrives while a collection is in flight waits for
 // that collection and shares its result (so no scraper waits longer than
 // one collection), and scrapes within min_interval of the last collection
-// share its result. Collect() never throws: a failure becomes a counted
-// error, a log line and the self-metrics alone.
-class NamespaceCollector : public prometheus::Collectable {
+// share its result. A collection that fails or throws is logged, counted as
+// scrape_errors_total{reason="other"} and served as the self-metrics alone;
+// the in-flight mark is held by a scope guard, so no failure leaves later
+// scrapes waiting.
+class NamespaceCollector {
  public:
   NamespaceCollector(std::unique_ptr<ProcFs> procfs,
                      std::unique_ptr<NamespaceOps> ops,
@@ -45,36 +54,33 @@ class NamespaceCollector : public prometheus::Collectable {
   NamespaceCollector(const NamespaceCollector&) = delete;
   NamespaceCollector& operator=(const NamespaceCollector&) = delete;
 
-  std::vector<prometheus::MetricFamily> Collect() const override;
-
-  // What one collection found: the graph (turned into series by whoever
-  // serves it, as families or straight as text) and the self-metrics of
-  // that collection.
+  // What one collection found, for whoever serves it.
   struct Collection {
-    bool ok = false;  // false: discovery failed; only "self" is set
+    bool ok = false;  // false: discovery failed; nothing else is set
     NamespaceGraph graph;
     NamespaceLimits limits;
     MetricsOptions metrics;
-    std::vector<prometheus::MetricFamily> self;
   };
 
   // The result of one collection, shared by every scrape it serves.
   struct SharedResult {
     std::uint64_t generation = 0;  // which collection; equal = same data
-    std::shared_ptr<const Collection> collection;
+    std::shared_ptr<const Collection> collection;  // never null
   };
 
-  // The data part of Collect(), without copying it: runs a collection or
-  // shares one (in flight, or within min_interval). Never null. May throw
+  // Runs a collection or shares one (in flight, or within min_interval).
+  // A failed collection is a result with ok == false. May throw
   // std::bad_alloc only.
   SharedResult CollectShared() const;
 
-  // The part of Collect() that always describes the exporter now: the
+  // The exporter's own metrics as they stand now: build info, the last
+  // collection's duration and processes scanned, scrape_errors_total, the
   // configuration reload metrics and the process_* metrics.
-  std::vector<prometheus::MetricFamily> CollectFresh() const;
+  std::vector<prometheus::MetricFamily> SelfFamilies() const;
 
   // Runs one discovery with "options" (e.g. with members, for the tree
-  // view), serialised with collections and sharing their cache.
+  // view), serialised with collections and sharing their cache. A throw
+  // from discovery becomes kIoError.
   [[nodiscard]] Status Snapshot(const DiscoveryOptions& options,
                                 NamespaceGraph* out) const;
 
@@ -86,28 +92,46 @@ class NamespaceCollector : public prometheus::Collectable {
   // ..._config_last_reload_* metrics.
   void RecordReload(bool success);
 
-  // Number of discoveries run by Collect() so far. For tests and logs.
+  // Number of collections completed (or failed) so far. For tests and logs.
   std::uint64_t collections() const;
 
   const ProcFs& procfs() const { return *procfs_; }
 
  private:
-  Collection CollectOnce(const CollectorOptions& options) const;
+  class Flight;
+
+  // One discovery and what goes with it; throws whatever discovery throws.
+  std::shared_ptr<const Collection> CollectOnce(
+      const CollectorOptions& options) const;
   void LogScan(const ScanStats& stats) const;
 
   std::unique_ptr<ProcFs> procfs_;
   std::unique_ptr<NamespaceOps> ops_;
+
+  // The exporter's own counters and gauges; each is thread-safe alone.
+  prometheus::Registry registry_;
+  prometheus::Gauge& duration_;
+  prometheus::Gauge& processes_scanned_;
+  prometheus::Counter& errors_vanished_;
+  prometheus::Counter& errors_denied_;
+  prometheus::Counter& errors_other_;
+  prometheus::Gauge& reload_ok_;
+  prometheus::Gauge& reload_success_time_;
+
+  // Served in place of a collection that threw; allocated up front so that
+  // the failure path allocates nothing.
+  const std::shared_ptr<const Collection> failed_;
 
   // Guards the discovery state; held for the length of one discovery.
   mutable std::mutex discovery_mu_;
   mutable Discoverer discoverer_;
   mutable bool warned_partial_ = false;
 
-  // Guards everything below: options, the shared result, the counters.
+  // Guards everything below: options and the shared result.
   mutable std::mutex mu_;
   mutable std::condition_variable done_;
   CollectorOptions options_;
-  mutable bool in_flight_ = false;
+  mutable bool in_flight_ = false;        // set and cleared by Flight only
   mutable std::uint64_t generation_ = 0;  // completed collections
   mutable bool have_result_ = false;
   // Bumped by UpdateOptions: a collection that started under older options
@@ -115,12 +139,12 @@ class NamespaceCollector : public prometheus::Collectable {
   std::uint64_t options_generation_ = 0;
   mutable std::chrono::steady_clock::time_point result_time_;
   mutable std::shared_ptr<const Collection> result_;
-  mutable std::uint64_t result_generation_ = 0;
-  mutable std::uint64_t errors_vanished_ = 0;
-  mutable std::uint64_t errors_denied_ = 0;
-  mutable std::uint64_t errors_other_ = 0;
-  bool reload_ok_ = true;
-  double reload_success_time_ = 0;
 };
+
+// The warning logged the first time a collection could not inspect some
+// processes. It blames the capabilities only when CAP_SYS_PTRACE is
+// missing ("holds_ptrace" false); otherwise a sandbox or security module
+// refused them, and it says how many and which came first. Pure.
+std::string PartialPictureWarning(const ScanStats& stats, bool holds_ptrace);
 
 }  // namespace nsexp

@@ -28,10 +28,9 @@ int CivetLog(const mg_connection*, const char* message) {
     std::lock_guard<std::mutex> lock(g_civet_log_mu);
     std::string m = message != nullptr ? message : "";
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-    // Keep every message of a failed start: the first says why (e.g.
-    // "cannot bind to 127.0.0.1:19101: 98 (Address already in use)").
-    // The first message of a failed start says why (e.g. "cannot bind to
-    // 127.0.0.1:19101: 98 (Address already in use)"); later ones repeat it.
+    // Keep the first message of a failed start, which says why (e.g.
+    // "cannot bind to 127.0.0.1:19101: 98 (Address already in use)"); later
+    // ones repeat or follow from it.
     if (g_civet_last_error.empty()) g_civet_last_error = m;
   }
   Log(LogLevel::kDebug, "civetweb", {{"detail", message ? message : ""}});
@@ -230,10 +229,13 @@ class WebServer::Router : public CivetHandler {
     }
   }
 
+  // The one scrape path: the namespace series written straight from the
+  // shared collection's graph, then the exporter's own metrics (long-lived
+  // prometheus-cpp counters and gauges, and process_*) as they stand now.
   void Metrics(mg_connection* conn) {
     const NamespaceCollector::SharedResult shared = collector_->CollectShared();
-    // Scrapes that share a collection share its text too: serialised once,
-    // by the first of them, while the others wait here.
+    // Scrapes that share a collection share its text too: written once, by
+    // the first of them, while the others wait here.
     std::shared_ptr<const std::string> body;
     {
       std::lock_guard<std::mutex> lock(body_mu_);
@@ -241,13 +243,10 @@ class WebServer::Router : public CivetHandler {
         body = body_;
       } else {
         auto text = std::make_shared<std::string>();
-        if (shared.collection) {
-          const NamespaceCollector::Collection& snap = *shared.collection;
-          if (snap.ok) {
-            AppendNamespaceText(snap.graph, snap.limits, snap.metrics,
-                                text.get());
-          }
-          AppendTextFormat(snap.self, text.get());
+        const NamespaceCollector::Collection& snap = *shared.collection;
+        if (snap.ok) {
+          AppendNamespaceText(snap.graph, snap.limits, snap.metrics,
+                              text.get());
         }
         body_ = text;
         body_generation_ = shared.generation;
@@ -255,7 +254,7 @@ class WebServer::Router : public CivetHandler {
       }
     }
     std::string fresh;
-    AppendTextFormat(collector_->CollectFresh(), &fresh);
+    AppendTextFormat(collector_->SelfFamilies(), &fresh);
     mg_printf(conn,
               "HTTP/1.1 200 OK\r\n"
               "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"

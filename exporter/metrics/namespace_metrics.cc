@@ -10,22 +10,6 @@
 
 namespace nsexp {
 
-namespace {
-
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-}  // namespace
-
 std::string UntrustedLabelValue(std::string_view raw) {
   return SanitizeUtf8(raw, kMaxLabelValueBytes);
 }
@@ -94,12 +78,49 @@ bool PerNamespaceExported(const NamespaceInfo& n,
   return true;
 }
 
+// Writes the families of the text exposition one sample at a time: the
+// header before a family's first sample (as AppendTextFormat, a family
+// without samples is left out), then one line per sample.
+class TextSink {
+ public:
+  explicit TextSink(std::string* out) : out_(out) {}
+  void Begin(const FamilySpec& spec, std::size_t expected) {
+    spec_ = &spec;
+    header_written_ = false;
+    out_->reserve(out_->size() + expected * 96);
+  }
+  void Sample(std::initializer_list<LabelView> labels, double value) {
+    if (!header_written_) {
+      AppendFamilyHeader(spec_->name, spec_->help,
+                         prometheus::MetricType::Gauge, out_);
+      header_written_ = true;
+    }
+    out_->append(spec_->name);
+    out_->push_back('{');
+    bool first = true;
+    for (const auto& [name, v] : labels) {
+      if (!first) out_->push_back(',');
+      first = false;
+      out_->append(name).append("=\"");
+      AppendEscaped(v, true, out_);
+      out_->push_back('"');
+    }
+    out_->append("} ");
+    AppendSampleValue(value, out_);
+    out_->push_back('\n');
+  }
+
+ private:
+  std::string* out_;
+  const FamilySpec* spec_ = nullptr;
+  bool header_written_ = false;
+};
+
 // Walks the graph once per family, in export order, handing each sample to
-// "sink" (which builds MetricFamily values or writes text): the one place
-// that decides which series exist and what their labels say.
-template <typename Sink>
+// "sink", which writes it: the one place that decides which series exist
+// and what their labels say.
 void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
-          const MetricsOptions& options, Sink* sink) {
+          const MetricsOptions& options, TextSink* sink) {
   // Exported namespaces, so that the regexes run once per namespace.
   std::vector<const NamespaceInfo*> exported;
   exported.reserve(graph.namespaces.size());
@@ -123,7 +144,6 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
                   {"command", command}},
                  1);
   }
-  sink->End();
 
   const auto per_namespace = [&](const FamilySpec& spec, bool hierarchical,
                                  auto value) {
@@ -135,7 +155,6 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
           {{"type", NamespaceTypeName(n->type)}, {"inode", inode.view()}},
           static_cast<double>(value(*n)));
     }
-    sink->End();
   };
   per_namespace(kProcesses, false,
                 [](const NamespaceInfo& n) { return n.processes; });
@@ -149,7 +168,6 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
     sink->Sample({{"type", NamespaceTypeName(t)}},
                  static_cast<double>(graph.count_by_type[TypeIndex(t)]));
   }
-  sink->End();
 
   sink->Begin(kLimit, kNamespaceTypeCount);
   for (NamespaceType t : kAllNamespaceTypes) {
@@ -157,7 +175,6 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
     sink->Sample({{"type", NamespaceTypeName(t)}},
                  static_cast<double>(*limits[TypeIndex(t)]));
   }
-  sink->End();
 
   // Namespaces per depth level, for pid and user: always exported, since
   // its cardinality is bounded by the kernel's 32-level nesting limit.
@@ -174,78 +191,9 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
         {{"type", NamespaceTypeName(key.first)}, {"depth", depth.view()}},
         static_cast<double>(count));
   }
-  sink->End();
 }
-
-class FamilySink {
- public:
-  explicit FamilySink(std::vector<MetricFamily>* out) : out_(out) {}
-  void Begin(const FamilySpec& spec, std::size_t expected) {
-    out_->push_back(Family(spec.name, spec.help, MetricType::Gauge));
-    out_->back().metric.reserve(expected);
-  }
-  void Sample(std::initializer_list<LabelView> labels, double value) {
-    ClientMetric m;
-    m.label.reserve(labels.size());
-    for (const auto& [name, v] : labels) {
-      m.label.push_back({std::string(name), std::string(v)});
-    }
-    m.gauge.value = value;
-    out_->back().metric.push_back(std::move(m));
-  }
-  void End() {}
-
- private:
-  std::vector<MetricFamily>* out_;
-};
-
-class TextSink {
- public:
-  explicit TextSink(std::string* out) : out_(out) {}
-  void Begin(const FamilySpec& spec, std::size_t expected) {
-    spec_ = &spec;
-    header_written_ = false;
-    out_->reserve(out_->size() + expected * 96);
-  }
-  void Sample(std::initializer_list<LabelView> labels, double value) {
-    // As AppendTextFormat, a family without samples is left out entirely.
-    if (!header_written_) {
-      AppendFamilyHeader(spec_->name, spec_->help, MetricType::Gauge, out_);
-      header_written_ = true;
-    }
-    out_->append(spec_->name);
-    out_->push_back('{');
-    bool first = true;
-    for (const auto& [name, v] : labels) {
-      if (!first) out_->push_back(',');
-      first = false;
-      out_->append(name).append("=\"");
-      AppendEscaped(v, true, out_);
-      out_->push_back('"');
-    }
-    out_->append("} ");
-    AppendSampleValue(value, out_);
-    out_->push_back('\n');
-  }
-  void End() {}
-
- private:
-  std::string* out_;
-  const FamilySpec* spec_ = nullptr;
-  bool header_written_ = false;
-};
 
 }  // namespace
-
-std::vector<MetricFamily> BuildNamespaceFamilies(
-    const NamespaceGraph& graph, const NamespaceLimits& limits,
-    const MetricsOptions& options) {
-  std::vector<MetricFamily> out;
-  out.reserve(7);
-  FamilySink sink(&out);
-  Emit(graph, limits, options, &sink);
-  return out;
-}
 
 void AppendNamespaceText(const NamespaceGraph& graph,
                          const NamespaceLimits& limits,

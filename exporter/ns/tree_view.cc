@@ -16,21 +16,43 @@ struct Member {
   pid_t pid = 0;
   bool exited = false;
   std::vector<pid_t> nstgid;
-  std::string command;
+  std::string command;  // sanitised: valid UTF-8, no control characters
 };
 
-std::string JsonString(std::string_view raw) {
-  const std::string v = SanitizeUtf8(raw, kMaxCommandBytes);
+// The comm as the process set it. The "Name:" line of /proc/PID/status
+// escapes it (fs/proc/array.c, proc_task_name(): newline as "\n" and
+// backslash as "\\", nothing else), while /proc/PID/comm, which the
+// metrics read, does not: undo the escaping so that both start from the
+// same bytes.
+std::string UnescapeStatusName(std::string_view escaped) {
+  std::string out;
+  out.reserve(escaped.size());
+  for (std::size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped[i] == '\\' && i + 1 < escaped.size()) {
+      if (escaped[i + 1] == 'n') {
+        out.push_back('\n');
+        ++i;
+        continue;
+      }
+      if (escaped[i + 1] == '\\') {
+        out.push_back('\\');
+        ++i;
+        continue;
+      }
+    }
+    out.push_back(escaped[i]);
+  }
+  return out;
+}
+
+// A JSON string (RFC 8259) of "v", which SanitizeUtf8 has already made
+// valid UTF-8 without control characters: only quote and backslash remain
+// to escape.
+std::string JsonString(std::string_view v) {
   std::string out = "\"";
   for (char c : v) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\t') {
-      out.append("\\t");
-    } else {
-      out.push_back(c);
-    }
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
   }
   out.push_back('"');
   return out;
@@ -98,7 +120,7 @@ class Renderer {
     ProcessStatus st;
     if (procfs_.ReadStatus(pid, &st).ok()) {
       m.nstgid = std::move(st.nstgid);
-      m.command = std::move(st.name);
+      m.command = SanitizeUtf8(UnescapeStatusName(st.name), kMaxCommandBytes);
     } else {
       m.exited = true;  // exited between the walk and this read
     }
@@ -121,8 +143,7 @@ class Renderer {
         out_ += std::to_string(m.nstgid[i]);
       }
       out_ += "]  ";
-      out_ += m.exited ? std::string("(exited)")
-                       : SanitizeUtf8(m.command, kMaxCommandBytes);
+      out_ += m.exited ? std::string("(exited)") : m.command;
       out_.push_back('\n');
     }
   }
@@ -235,6 +256,17 @@ class Renderer {
 };
 
 }  // namespace
+
+std::string DeniedSummary(const ScanStats& stats) {
+  if (stats.permission_denied == 0) return "";
+  std::string out = std::to_string(stats.permission_denied) +
+                    (stats.permission_denied == 1 ? " process" : " processes") +
+                    " could not be inspected";
+  if (!stats.first_denied.empty()) {
+    out += " (first: " + stats.first_denied + ")";
+  }
+  return out;
+}
 
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format) {

@@ -16,8 +16,17 @@ enum class TreeFormat { kText, kJson };
 // by depth with its member processes as "[NStgid...]  comm". For the other
 // types: the user namespace tree, with the namespaces of "type" listed under
 // the user namespace that owns them. Reads /proc/PID/status of each member
-// through "procfs" (a member that has exited shows as such). Thread-safe.
+// through "procfs" (a member that has exited shows as such). A command
+// name is shown as the command label of the metrics shows it: valid UTF-8,
+// every control character (tab and newline included) as U+FFFD, at most 256
+// bytes; JSON escapes only quote and backslash on top. Thread-safe.
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format);
+
+// "1 process could not be inspected" or "N processes could not be
+// inspected", followed by " (first: <stats.first_denied>)" when one is
+// known; empty when none was denied. What the tree command prints on
+// stderr after a partial picture. Pure.
+std::string DeniedSummary(const ScanStats& stats);
 
 }  // namespace nsexp

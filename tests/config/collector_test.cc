@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "collector/namespace_collector.h"
+#include "exposition.h"
+#include "metrics/text_format.h"
 
 namespace nsexp {
 namespace {
@@ -104,6 +106,19 @@ std::unique_ptr<NamespaceCollector> MakeCollector(
       options);
 }
 
+// One scrape as /metrics serves it (see WebServer), read back.
+std::vector<MetricFamily> Scrape(const NamespaceCollector& collector) {
+  const NamespaceCollector::SharedResult shared = collector.CollectShared();
+  std::string text;
+  const NamespaceCollector::Collection& c = *shared.collection;
+  if (c.ok) AppendNamespaceText(c.graph, c.limits, c.metrics, &text);
+  AppendTextFormat(collector.SelfFamilies(), &text);
+  std::string error;
+  auto families = ParseExposition(text, &error);
+  EXPECT_EQ(error, "");
+  return families;
+}
+
 const MetricFamily* FindFamily(const std::vector<MetricFamily>& families,
                                const std::string& name) {
   for (const MetricFamily& f : families) {
@@ -164,7 +179,7 @@ TEST(CollectorTest, ConcurrentCollectsRunOneDiscoveryAtATime) {
         cv.notify_all();
         cv.wait(lock, [&] { return go; });
       }
-      results[static_cast<std::size_t>(i)] = collector->Collect();
+      results[static_cast<std::size_t>(i)] = Scrape(*collector);
     });
   }
   {
@@ -206,7 +221,7 @@ TEST(CollectorTest, SnapshotAndCollectNeverDiscoverTogether) {
           EXPECT_TRUE(collector->Snapshot(opts, &graph).ok());
           EXPECT_FALSE(graph.namespaces.empty());
         } else {
-          EXPECT_FALSE(collector->Collect().empty());
+          EXPECT_FALSE(Scrape(*collector).empty());
         }
       }
     });
@@ -220,9 +235,9 @@ TEST(CollectorTest, WithoutMinIntervalEverySequentialCollectDiscovers) {
   auto probe = std::make_shared<OpsProbe>();
   auto collector = MakeCollector(Options(std::chrono::milliseconds(0)), probe);
   ASSERT_NE(collector, nullptr);
-  (void)collector->Collect();
-  (void)collector->Collect();
-  (void)collector->Collect();
+  (void)Scrape(*collector);
+  (void)Scrape(*collector);
+  (void)Scrape(*collector);
   EXPECT_EQ(collector->collections(), 3u);
 }
 
@@ -230,9 +245,9 @@ TEST(CollectorTest, MinIntervalSharesOneCollection) {
   auto probe = std::make_shared<OpsProbe>();
   auto collector = MakeCollector(Options(std::chrono::seconds(10)), probe);
   ASSERT_NE(collector, nullptr);
-  const auto first = collector->Collect();
+  const auto first = Scrape(*collector);
   const long calls_after_first = probe->calls.load();
-  const auto second = collector->Collect();
+  const auto second = Scrape(*collector);
   EXPECT_EQ(collector->collections(), 1u);
   EXPECT_EQ(probe->calls.load(), calls_after_first)
       << "the second scrape touched the kernel";
@@ -244,7 +259,7 @@ TEST(CollectorTest, UpdateOptionsForcesTheNextCollection) {
   auto probe = std::make_shared<OpsProbe>();
   auto collector = MakeCollector(Options(std::chrono::seconds(10)), probe);
   ASSERT_NE(collector, nullptr);
-  const auto before = collector->Collect();
+  const auto before = Scrape(*collector);
   ASSERT_EQ(collector->collections(), 1u);
   ASSERT_GT(SeriesCount(before, "linux_namespace_info"), 0u);
 
@@ -252,7 +267,7 @@ TEST(CollectorTest, UpdateOptionsForcesTheNextCollection) {
   changed.metrics.per_namespace_series = false;
   changed.version = "ignored";  // the running build's version is kept
   collector->UpdateOptions(changed);
-  const auto after = collector->Collect();
+  const auto after = Scrape(*collector);
   EXPECT_EQ(collector->collections(), 2u);
   EXPECT_EQ(SeriesCount(after, "linux_namespace_info"), 0u)
       << "the new options were not used";
@@ -263,7 +278,7 @@ TEST(CollectorTest, UpdateOptionsForcesTheNextCollection) {
   EXPECT_EQ(Label(build->metric.front(), "version"), "test");
 
   // The new result is shared again within its own interval.
-  (void)collector->Collect();
+  (void)Scrape(*collector);
   EXPECT_EQ(collector->collections(), 2u);
 }
 
@@ -273,7 +288,7 @@ TEST(CollectorTest, UpdateOptionsDuringACollectionIsNotLost) {
                                  std::chrono::microseconds(5000), 40);
   ASSERT_NE(collector, nullptr);
   std::vector<MetricFamily> old_result;
-  std::thread scrape([&] { old_result = collector->Collect(); });
+  std::thread scrape([&] { old_result = Scrape(*collector); });
   // A reload arrives while that collection is in flight.
   while (probe->calls.load() == 0) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -285,7 +300,7 @@ TEST(CollectorTest, UpdateOptionsDuringACollectionIsNotLost) {
   EXPECT_GT(SeriesCount(old_result, "linux_namespace_info"), 0u);
 
   // The result of the old options must not be served under the new ones.
-  const auto next = collector->Collect();
+  const auto next = Scrape(*collector);
   EXPECT_EQ(collector->collections(), 2u);
   EXPECT_EQ(SeriesCount(next, "linux_namespace_info"), 0u)
       << "the reload was lost to the min_interval cache";
@@ -300,20 +315,20 @@ TEST(CollectorTest, RecordReloadShowsEvenInASharedResult) {
   const std::string ts =
       "linux_namespace_exporter_config_last_reload_success_timestamp_seconds";
 
-  const auto first = collector->Collect();
+  const auto first = Scrape(*collector);
   EXPECT_EQ(GaugeValue(first, ok), 1);
   const double t0 = GaugeValue(first, ts);
   EXPECT_GT(t0, 1e9);  // a Unix time, not a duration
 
   collector->RecordReload(false);
-  const auto failed = collector->Collect();
+  const auto failed = Scrape(*collector);
   EXPECT_EQ(collector->collections(), 1u) << "the result was not shared";
   EXPECT_EQ(GaugeValue(failed, ok), 0);
   EXPECT_EQ(GaugeValue(failed, ts), t0) << "a failure moved the timestamp";
 
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   collector->RecordReload(true);
-  const auto recovered = collector->Collect();
+  const auto recovered = Scrape(*collector);
   EXPECT_EQ(collector->collections(), 1u);
   EXPECT_EQ(GaugeValue(recovered, ok), 1);
   EXPECT_GT(GaugeValue(recovered, ts), t0);
@@ -325,7 +340,7 @@ TEST(CollectorTest, PerNamespaceSeriesOffLeavesOnlyAggregates) {
   o.metrics.per_namespace_series = false;
   auto collector = MakeCollector(o, probe);
   ASSERT_NE(collector, nullptr);
-  const auto families = collector->Collect();
+  const auto families = Scrape(*collector);
   for (const char* name :
        {"linux_namespace_info", "linux_namespace_processes",
         "linux_namespace_depth", "linux_namespace_children"}) {
@@ -352,7 +367,7 @@ TEST(CollectorTest, ExcludedTypesKeepTheirAggregates) {
   o.metrics.exclude_types[TypeIndex(NamespaceType::kMnt)] = true;
   auto collector = MakeCollector(o, probe);
   ASSERT_NE(collector, nullptr);
-  const auto families = collector->Collect();
+  const auto families = Scrape(*collector);
   const MetricFamily* info = FindFamily(families, "linux_namespace_info");
   ASSERT_NE(info, nullptr);
   bool saw_net = false;

@@ -40,7 +40,7 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         Utf8Case{"empty", "", kBig, ""},
         Utf8Case{"ascii", "nginx: worker", kBig, "nginx: worker"},
-        Utf8Case{"tab_kept", "a\tb", kBig, "a\tb"},
+        Utf8Case{"tab", "a\tb", kBig, "a" R "b"},
         Utf8Case{"two_byte", "caf\xC3\xA9", kBig, "caf\xC3\xA9"},
         Utf8Case{"three_byte", "\xE2\x82\xAC 5", kBig, "\xE2\x82\xAC 5"},
         Utf8Case{"four_byte", "\xF0\x9F\x90\xB3", kBig, "\xF0\x9F\x90\xB3"},
@@ -68,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
         Utf8Case{"truncated_four_at_end", "\xF0\x9F\x90", kBig, R R R},
         Utf8Case{"truncated_then_ascii", "\xE2\x82x", kBig, R R "x"},
         Utf8Case{"truncated_then_valid", "\xC3\xC3\xA9", kBig, R "\xC3\xA9"},
-        // Control characters other than tab.
+        // Control characters.
         Utf8Case{"nul", Bytes("a\0b"), kBig, "a" R "b"},
         Utf8Case{"newline", "a\nb", kBig, "a" R "b"},
         Utf8Case{"escape", "\x1B[31m", kBig, R "[31m"},
@@ -97,6 +97,12 @@ TEST(SanitizeUtf8LongTest, LongInputIsBoundedAndValid) {
   EXPECT_GE(out.size(), 252u);  // at most one 4-byte character short
   // Idempotent: the output is already valid.
   EXPECT_EQ(SanitizeUtf8(out, 256), out);
+}
+
+TEST(SanitizeUtf8ControlsTest, TabKeptOnlyWhenAsked) {
+  EXPECT_EQ(SanitizeUtf8("a\tb\nc", kBig, Controls::kReplaceButTab),
+            "a\tb" R "c");
+  EXPECT_EQ(SanitizeUtf8("a\tb\nc", kBig, Controls::kReplace), "a" R "b" R "c");
 }
 
 #undef R

@@ -1,5 +1,6 @@
-// Tests of BuildNamespaceFamilies and UntrustedLabelValue: names, labels,
-// values, filters, and the text exposition of one namespace.
+// Tests of AppendNamespaceText and UntrustedLabelValue: names, labels,
+// values and filters of what /metrics serves, read back into families, and
+// the text exposition of one namespace.
 #include "metrics/namespace_metrics.h"
 
 #include <gmock/gmock.h>
@@ -12,8 +13,8 @@
 #include <vector>
 
 #include "base/utf8.h"
+#include "exposition.h"
 #include "prometheus/check_names.h"
-#include "prometheus/text_serializer.h"
 
 namespace nsexp {
 namespace {
@@ -123,12 +124,29 @@ NamespaceLimits SampleLimits() {
   return limits;
 }
 
+std::string Text(const NamespaceGraph& graph, const NamespaceLimits& limits,
+                 const MetricsOptions& options) {
+  std::string text;
+  AppendNamespaceText(graph, limits, options, &text);
+  return text;
+}
+
+// What AppendNamespaceText writes, read back; a parse error fails the test.
+std::vector<MetricFamily> Written(const NamespaceGraph& graph,
+                                  const NamespaceLimits& limits,
+                                  const MetricsOptions& options) {
+  std::string error;
+  auto families = ParseExposition(Text(graph, limits, options), &error);
+  EXPECT_EQ(error, "");
+  return families;
+}
+
 const MetricFamily& FamilyNamed(const std::vector<MetricFamily>& families,
                                 const std::string& name) {
   for (const MetricFamily& f : families) {
     if (f.name == name) return f;
   }
-  ADD_FAILURE() << "no family " << name;
+  // The writer leaves a family without samples out: absent reads as empty.
   static const MetricFamily kNone;
   return kNone;
 }
@@ -167,9 +185,9 @@ std::set<std::string> TypesIn(const MetricFamily& family) {
   return out;
 }
 
-TEST(BuildNamespaceFamiliesTest, NamesLabelsAndHelpAreValid) {
+TEST(NamespaceTextTest, NamesLabelsAndHelpAreValid) {
   const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), MetricsOptions());
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
   ASSERT_FALSE(families.empty());
   std::set<std::string> names;
   for (const MetricFamily& f : families) {
@@ -194,9 +212,9 @@ TEST(BuildNamespaceFamiliesTest, NamesLabelsAndHelpAreValid) {
   }
 }
 
-TEST(BuildNamespaceFamiliesTest, NoLabelSetRepeatsWithinAFamily) {
+TEST(NamespaceTextTest, NoLabelSetRepeatsWithinAFamily) {
   const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), MetricsOptions());
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
   for (const MetricFamily& f : families) {
     std::set<std::map<std::string, std::string>> seen;
     for (const ClientMetric& m : f.metric) {
@@ -211,10 +229,9 @@ TEST(BuildNamespaceFamiliesTest, NoLabelSetRepeatsWithinAFamily) {
   }
 }
 
-TEST(BuildNamespaceFamiliesTest, InfoLabelsAndValues) {
+TEST(NamespaceTextTest, InfoLabelsAndValues) {
   const NamespaceGraph g = SampleGraph();
-  const auto families =
-      BuildNamespaceFamilies(g, SampleLimits(), MetricsOptions());
+  const auto families = Written(g, SampleLimits(), MetricsOptions());
   const MetricFamily& info = FamilyNamed(families, "linux_namespace_info");
   EXPECT_EQ(info.metric.size(), g.namespaces.size());
 
@@ -251,9 +268,9 @@ TEST(BuildNamespaceFamiliesTest, InfoLabelsAndValues) {
   EXPECT_EQ(Labels(*m)["owner_inode"], "");
 }
 
-TEST(BuildNamespaceFamiliesTest, ProcessesDepthAndChildrenValues) {
+TEST(NamespaceTextTest, ProcessesDepthAndChildrenValues) {
   const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), MetricsOptions());
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
   const MetricFamily& processes =
       FamilyNamed(families, "linux_namespace_processes");
   const MetricFamily& depth = FamilyNamed(families, "linux_namespace_depth");
@@ -286,9 +303,9 @@ TEST(BuildNamespaceFamiliesTest, ProcessesDepthAndChildrenValues) {
   EXPECT_EQ(m->gauge.value, 0.0);
 }
 
-TEST(BuildNamespaceFamiliesTest, CountsForEveryTypeLimitsOnlyWhereGiven) {
+TEST(NamespaceTextTest, CountsForEveryTypeLimitsOnlyWhereGiven) {
   const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), MetricsOptions());
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
   const MetricFamily& counts = FamilyNamed(families, "linux_namespaces");
   ASSERT_EQ(counts.metric.size(), 8u);  // zero counts are still exported
   const std::map<std::string, double> want = {
@@ -306,17 +323,15 @@ TEST(BuildNamespaceFamiliesTest, CountsForEveryTypeLimitsOnlyWhereGiven) {
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->gauge.value, 63206.0);
 
-  const auto none = BuildNamespaceFamilies(SampleGraph(), NamespaceLimits(),
-                                           MetricsOptions());
+  const auto none = Written(SampleGraph(), NamespaceLimits(), MetricsOptions());
   EXPECT_TRUE(FamilyNamed(none, "linux_namespace_limit").metric.empty());
 }
 
-TEST(BuildNamespaceFamiliesTest, TypesFilterHonoured) {
+TEST(NamespaceTextTest, TypesFilterHonoured) {
   MetricsOptions options;
   options.types = {};
   options.types[TypeIndex(NamespaceType::kNet)] = true;
-  const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), options);
+  const auto families = Written(SampleGraph(), SampleLimits(), options);
   for (const MetricFamily& f : families) {
     for (const ClientMetric& m : f.metric) {
       EXPECT_EQ(Labels(m)["type"], "net") << f.name;
@@ -328,12 +343,11 @@ TEST(BuildNamespaceFamiliesTest, TypesFilterHonoured) {
   EXPECT_TRUE(FamilyNamed(families, "linux_namespace_depth").metric.empty());
 }
 
-TEST(BuildNamespaceFamiliesTest, ExcludedSeriesStillCounted) {
+TEST(NamespaceTextTest, ExcludedSeriesStillCounted) {
   MetricsOptions options;
   options.exclude_types[TypeIndex(NamespaceType::kPid)] = true;
   options.exclude_commands.emplace_back("nginx|sh");
-  const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), options);
+  const auto families = Written(SampleGraph(), SampleLimits(), options);
   const MetricFamily& info = FamilyNamed(families, "linux_namespace_info");
   std::set<std::string> inodes;
   for (const ClientMetric& m : info.metric) inodes.insert(Labels(m)["inode"]);
@@ -349,20 +363,19 @@ TEST(BuildNamespaceFamiliesTest, ExcludedSeriesStillCounted) {
   EXPECT_EQ(m->gauge.value, 3.0);
 }
 
-TEST(BuildNamespaceFamiliesTest, AggregatesOnly) {
+TEST(NamespaceTextTest, AggregatesOnly) {
   MetricsOptions options;
   options.per_namespace_series = false;
-  const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), options);
+  const auto families = Written(SampleGraph(), SampleLimits(), options);
   EXPECT_TRUE(FamilyNamed(families, "linux_namespace_info").metric.empty());
   EXPECT_TRUE(
       FamilyNamed(families, "linux_namespace_processes").metric.empty());
   EXPECT_EQ(FamilyNamed(families, "linux_namespaces").metric.size(), 8u);
 }
 
-TEST(BuildNamespaceFamiliesTest, NamespacesByDepth) {
+TEST(NamespaceTextTest, NamespacesByDepth) {
   const auto families =
-      BuildNamespaceFamilies(SampleGraph(), SampleLimits(), MetricsOptions());
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
   const MetricFamily& by_depth =
       FamilyNamed(families, "linux_namespaces_by_depth");
   std::map<std::pair<std::string, std::string>, double> got;
@@ -379,9 +392,9 @@ TEST(BuildNamespaceFamiliesTest, NamespacesByDepth) {
   EXPECT_EQ(got, want);
 }
 
-TEST(BuildNamespaceFamiliesTest, EmptyGraph) {
-  const auto families = BuildNamespaceFamilies(
-      NamespaceGraph(), NamespaceLimits(), MetricsOptions());
+TEST(NamespaceTextTest, EmptyGraph) {
+  const auto families =
+      Written(NamespaceGraph(), NamespaceLimits(), MetricsOptions());
   EXPECT_TRUE(FamilyNamed(families, "linux_namespace_info").metric.empty());
   const MetricFamily& counts = FamilyNamed(families, "linux_namespaces");
   ASSERT_EQ(counts.metric.size(), 8u);
@@ -397,6 +410,12 @@ TEST(UntrustedLabelValueTest, InvalidUtf8AndControlsReplaced) {
             "b");
   EXPECT_EQ(UntrustedLabelValue("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(UntrustedLabelValue("x\ny"), "x\xEF\xBF\xBDy");
+  // Tab too, as in the tree view (README: control characters become U+FFFD).
+  EXPECT_EQ(UntrustedLabelValue("x\ty"), "x\xEF\xBF\xBDy");
+  EXPECT_EQ(UntrustedLabelValue("a\nb\\c\td"),
+            "a\xEF\xBF\xBD"
+            "b\\c\xEF\xBF\xBD"
+            "d");
   EXPECT_EQ(UntrustedLabelValue(""), "");
 }
 
@@ -412,7 +431,7 @@ TEST(UntrustedLabelValueTest, LongValueBoundedOnACharacterBoundary) {
   EXPECT_EQ(SanitizeUtf8(got, kMaxLabelValueBytes), got);  // still valid
 }
 
-TEST(BuildNamespaceFamiliesTest, UntrustedCommandSanitisedInLabel) {
+TEST(NamespaceTextTest, UntrustedCommandSanitisedInLabel) {
   NamespaceGraph g;
   NamespaceInfo n = Ns(NamespaceType::kNet, kChildNet);
   n.processes = 1;
@@ -420,8 +439,7 @@ TEST(BuildNamespaceFamiliesTest, UntrustedCommandSanitisedInLabel) {
   n.command = std::string("evil\xFF\n") + std::string(400, 'x');
   g.namespaces.push_back(n);
   g.count_by_type[TypeIndex(NamespaceType::kNet)] = 1;
-  const auto families =
-      BuildNamespaceFamilies(g, NamespaceLimits(), MetricsOptions());
+  const auto families = Written(g, NamespaceLimits(), MetricsOptions());
   const MetricFamily& info = FamilyNamed(families, "linux_namespace_info");
   ASSERT_EQ(info.metric.size(), 1u);
   const std::string command = Labels(info.metric[0])["command"];
@@ -430,7 +448,26 @@ TEST(BuildNamespaceFamiliesTest, UntrustedCommandSanitisedInLabel) {
   EXPECT_EQ(SanitizeUtf8(command, 4096), command);
 }
 
-TEST(BuildNamespaceFamiliesTest, TextExpositionOfOneNamespace) {
+// The label says what the tree view says (tree_view_test): control
+// characters, tab included, as U+FFFD; the backslash as itself.
+TEST(NamespaceTextTest, ControlCharactersInCommandReplacedInLabel) {
+  NamespaceGraph g;
+  NamespaceInfo n = Ns(NamespaceType::kNet, kChildNet);
+  n.processes = 1;
+  n.pid = 42;
+  n.command = "a\nb\\c\td";
+  g.namespaces.push_back(n);
+  g.count_by_type[TypeIndex(NamespaceType::kNet)] = 1;
+  const auto families = Written(g, NamespaceLimits(), MetricsOptions());
+  const MetricFamily& info = FamilyNamed(families, "linux_namespace_info");
+  ASSERT_EQ(info.metric.size(), 1u);
+  EXPECT_EQ(Labels(info.metric[0])["command"],
+            "a\xEF\xBF\xBD"
+            "b\\c\xEF\xBF\xBD"
+            "d");
+}
+
+TEST(NamespaceTextTest, TextExpositionOfOneNamespace) {
   NamespaceGraph g;
   NamespaceInfo n = Ns(NamespaceType::kNet, kChildNet);
   n.ns_id = 100;
@@ -440,8 +477,7 @@ TEST(BuildNamespaceFamiliesTest, TextExpositionOfOneNamespace) {
   n.command = "ngi\"nx\\";
   g.namespaces.push_back(n);
   g.count_by_type[TypeIndex(NamespaceType::kNet)] = 1;
-  const std::string text = prometheus::TextSerializer().Serialize(
-      BuildNamespaceFamilies(g, SampleLimits(), MetricsOptions()));
+  const std::string text = Text(g, SampleLimits(), MetricsOptions());
   EXPECT_THAT(text, HasSubstr("\n"
                               "linux_namespace_info{type=\"net\","
                               "inode=\"4026532200\",ns_id=\"100\","

@@ -3,8 +3,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -280,6 +283,95 @@ TEST_F(TreeViewTest, PidJsonContent) {
   EXPECT_THAT(json, HasSubstr("\"inode\":4026531836,\"ns_id\":5,"
                               "\"parent_inode\":null"));
   EXPECT_EQ(json.back(), '\n');
+}
+
+// Decodes one JSON string literal that JsonChecker accepted (no \\u escapes
+// other than those below are needed here).
+std::string DecodeJsonString(std::string_view literal) {
+  std::string out;
+  for (std::size_t i = 1; i + 1 < literal.size(); ++i) {
+    char c = literal[i];
+    if (c == '\\') {
+      const char e = literal[++i];
+      c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+// A procfs root with one process whose status says "name_line" after
+// "Name:", as the kernel writes it.
+class HostileNameTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/tree_view_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::filesystem::create_directories(dir_ / "42");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Render(const std::string& name_line, TreeFormat format) {
+    std::ofstream(dir_ / "42" / "status")
+        << "Name:\t" << name_line << "\nTgid:\t42\nNStgid:\t42\n";
+    std::unique_ptr<ProcFs> procfs;
+    EXPECT_TRUE(ProcFs::Open(dir_.string(), &procfs).ok());
+    if (procfs == nullptr) return "";
+    NamespaceGraph graph;
+    NamespaceInfo n;
+    n.type = NamespaceType::kPid;
+    n.inode = 4026531836;
+    n.processes = 1;
+    n.pid = 42;
+    n.members = {42};
+    graph.namespaces.push_back(n);
+    return RenderTree(*procfs, graph, NamespaceType::kPid, format);
+  }
+
+  std::filesystem::path dir_;
+};
+
+// The comm "a<newline>b<backslash>c<tab>d" as /proc/PID/status shows it:
+// the kernel escapes newline and backslash there, and keeps the tab.
+constexpr const char* kEscapedByKernel = "a\\nb\\\\c\td";
+// What every rendering must say: control characters as U+FFFD, the
+// backslash as itself.
+constexpr const char* kShown =
+    "a\xEF\xBF\xBD"
+    "b\\c\xEF\xBF\xBD"
+    "d";
+
+TEST_F(HostileNameTest, TextShowsTheSanitisedComm) {
+  EXPECT_EQ(Render(kEscapedByKernel, TreeFormat::kText),
+            "pid:[4026531836] processes=1\n"
+            "        [42]  " +
+                std::string(kShown) + "\n");
+}
+
+TEST_F(HostileNameTest, JsonDecodesToTheSanitisedComm) {
+  const std::string json = Render(kEscapedByKernel, TreeFormat::kJson);
+  ASSERT_TRUE(JsonChecker::Valid(json)) << json;
+  const std::string key = "\"command\":";
+  const std::size_t start = json.find(key);
+  ASSERT_NE(start, std::string::npos) << json;
+  const std::size_t end = json.find(",\"exited\"", start);
+  ASSERT_NE(end, std::string::npos) << json;
+  const std::string literal =
+      json.substr(start + key.size(), end - start - key.size());
+  EXPECT_EQ(DecodeJsonString(literal), kShown) << literal;
+}
+
+TEST(DeniedSummaryTest, SingularAndPlural) {
+  ScanStats stats;
+  EXPECT_EQ(DeniedSummary(stats), "");
+  stats.permission_denied = 1;
+  EXPECT_EQ(DeniedSummary(stats), "1 process could not be inspected");
+  stats.permission_denied = 2;
+  stats.first_denied = "pid 1: permission denied";
+  EXPECT_EQ(DeniedSummary(stats),
+            "2 processes could not be inspected (first: pid 1: permission "
+            "denied)");
 }
 
 TEST_F(TreeViewTest, EmptyGraph) {

@@ -1,0 +1,244 @@
+// Tests of NamespaceCollector over a fixture tree with a fake ioctl layer:
+// a collection that throws is logged and counted, and leaves no scrape
+// waiting; the partial-picture warning blames only missing capabilities.
+#include "collector/namespace_collector.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "base/privileges.h"
+#include "exposition.h"
+#include "metrics/text_format.h"
+#include "ns/fake_namespace_ops.h"
+#include "ns/fixture_tables.h"
+
+namespace nsexp {
+namespace {
+
+using prometheus::MetricFamily;
+using testing::HasSubstr;
+
+const std::string kFixtures = std::string(NSEXP_FIXTURES_DIR) + "/proc/";
+constexpr auto kPatience = std::chrono::seconds(10);
+
+// The fixture answers of FakeNamespaceOps, except that Open() throws while
+// "throwing" is set; while "hold" is set, the throwing call first waits
+// until the test releases it, to keep a collection in flight.
+class ThrowingOps : public NamespaceOps {
+ public:
+  struct Control {
+    std::atomic<bool> throwing{false};
+    std::mutex mu;
+    std::condition_variable cv;
+    bool hold = false;
+    bool held = false;  // a call is waiting in Open()
+  };
+
+  explicit ThrowingOps(std::shared_ptr<Control> control)
+      : control_(std::move(control)) {
+    fixture::AddBasic(&inner_);
+  }
+
+  // The fixture table, to change before the collector takes the ops.
+  FakeNamespaceOps& inner() { return inner_; }
+
+  Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
+    if (control_->throwing.load()) {
+      std::unique_lock<std::mutex> lock(control_->mu);
+      control_->held = true;
+      control_->cv.notify_all();
+      control_->cv.wait(lock, [&] { return !control_->hold; });
+      throw std::runtime_error("fake ioctl layer failed");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.Open(ns_dir, link, out);
+  }
+  Status OpenMounted(const ProcFs& procfs, const std::string& pid,
+                     const NsfsMount& mount, NsHandle* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.OpenMounted(procfs, pid, mount, out);
+  }
+  Status Parent(const NsHandle& ns, NsHandle* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.Parent(ns, out);
+  }
+  Status Owner(const NsHandle& ns, NsHandle* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.Owner(ns, out);
+  }
+  Status OwnerUid(const NsHandle& ns, uid_t* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.OwnerUid(ns, out);
+  }
+  Status Id(const NsHandle& ns, std::uint64_t* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_.Id(ns, out);
+  }
+
+ private:
+  std::shared_ptr<Control> control_;
+  std::mutex mu_;
+  FakeNamespaceOps inner_;
+};
+
+class NamespaceCollectorTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::unique_ptr<ProcFs> procfs;
+    ASSERT_TRUE(ProcFs::Open(kFixtures + "basic", &procfs).ok());
+    CollectorOptions options;
+    options.version = "v";
+    options.revision = "r";
+    collector_ = std::make_unique<NamespaceCollector>(
+        std::move(procfs), std::make_unique<ThrowingOps>(control_), options);
+  }
+
+  // The self-metrics sample of "name" with label reason="reason", or -1.
+  double SelfValue(const std::string& name, const std::string& reason = "") {
+    std::string text, error;
+    AppendTextFormat(collector_->SelfFamilies(), &text);
+    for (const MetricFamily& f : ParseExposition(text, &error)) {
+      if (f.name != name) continue;
+      for (const auto& m : f.metric) {
+        if (!reason.empty() &&
+            (m.label.empty() || m.label[0].value != reason)) {
+          continue;
+        }
+        return f.type == prometheus::MetricType::Counter ? m.counter.value
+                                                         : m.gauge.value;
+      }
+    }
+    EXPECT_EQ(error, "");
+    return -1;
+  }
+
+  std::shared_ptr<ThrowingOps::Control> control_ =
+      std::make_shared<ThrowingOps::Control>();
+  std::unique_ptr<NamespaceCollector> collector_;
+};
+
+TEST_F(NamespaceCollectorTest, CollectsTheFixture) {
+  const auto shared = collector_->CollectShared();
+  ASSERT_NE(shared.collection, nullptr);
+  EXPECT_TRUE(shared.collection->ok);
+  EXPECT_FALSE(shared.collection->graph.namespaces.empty());
+  EXPECT_EQ(collector_->collections(), 1u);
+  EXPECT_EQ(SelfValue("linux_namespace_exporter_scrape_errors_total", "other"),
+            0);
+  EXPECT_EQ(SelfValue("linux_namespace_exporter_build_info"), 1);
+}
+
+TEST_F(NamespaceCollectorTest, ThrowIsLoggedCountedAndNextScrapeRuns) {
+  control_->throwing = true;
+  testing::internal::CaptureStderr();
+  const auto failed = collector_->CollectShared();
+  const std::string log = testing::internal::GetCapturedStderr();
+  ASSERT_NE(failed.collection, nullptr);
+  EXPECT_FALSE(failed.collection->ok);
+  EXPECT_THAT(log, HasSubstr("collection failed"));
+  EXPECT_THAT(log, HasSubstr("fake ioctl layer failed"));
+  EXPECT_EQ(SelfValue("linux_namespace_exporter_scrape_errors_total", "other"),
+            1);
+
+  // The failure must not leave the collection marked in flight.
+  control_->throwing = false;
+  auto next = std::async(std::launch::async,
+                         [&] { return collector_->CollectShared(); });
+  ASSERT_EQ(next.wait_for(kPatience), std::future_status::ready)
+      << "the scrape after a throw is still waiting";
+  const auto ok = next.get();
+  EXPECT_TRUE(ok.collection->ok);
+  EXPECT_NE(ok.generation, failed.generation);
+  EXPECT_EQ(collector_->collections(), 2u);
+}
+
+TEST_F(NamespaceCollectorTest, ScrapeWaitingOnAThrowingCollectionIsReleased) {
+  {
+    std::lock_guard<std::mutex> lock(control_->mu);
+    control_->hold = true;
+  }
+  control_->throwing = true;
+  testing::internal::CaptureStderr();
+  auto first = std::async(std::launch::async,
+                          [&] { return collector_->CollectShared(); });
+  {
+    std::unique_lock<std::mutex> lock(control_->mu);
+    ASSERT_TRUE(
+        control_->cv.wait_for(lock, kPatience, [&] { return control_->held; }));
+  }
+  // A second scrape arrives while the first is in flight: it waits for it.
+  auto second = std::async(std::launch::async,
+                           [&] { return collector_->CollectShared(); });
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(50)),
+            std::future_status::timeout)
+      << "the second scrape did not wait for the one in flight";
+  {
+    std::lock_guard<std::mutex> lock(control_->mu);
+    control_->hold = false;
+  }
+  control_->cv.notify_all();
+  ASSERT_EQ(first.wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(second.wait_for(kPatience), std::future_status::ready)
+      << "a scrape waiting on a collection that threw was never released";
+  (void)testing::internal::GetCapturedStderr();
+  const auto a = first.get();
+  const auto b = second.get();
+  EXPECT_FALSE(a.collection->ok);
+  EXPECT_EQ(a.generation, b.generation) << "the waiter ran its own collection";
+  EXPECT_EQ(collector_->collections(), 1u);
+}
+
+// Processes refused although the capability is held (a sandbox protecting
+// them): one warning, naming how many and the first, blaming the
+// capability only when it is really missing.
+TEST(NamespaceCollectorWarningTest, DeniedProcessesWarnOnceWithoutFalseBlame) {
+  auto ops =
+      std::make_unique<ThrowingOps>(std::make_shared<ThrowingOps::Control>());
+  ops->inner().at(fixture::kBasicIpc).open_error =
+      Status::PermissionDenied("fake: protected");
+  std::unique_ptr<ProcFs> procfs;
+  ASSERT_TRUE(ProcFs::Open(kFixtures + "basic", &procfs).ok());
+  NamespaceCollector collector(std::move(procfs), std::move(ops),
+                               CollectorOptions());
+  testing::internal::CaptureStderr();
+  EXPECT_TRUE(collector.CollectShared().collection->ok);
+  EXPECT_TRUE(collector.CollectShared().collection->ok);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find("partial picture"), log.rfind("partial picture"))
+      << "warned more than once:\n"
+      << log;
+  EXPECT_THAT(log, HasSubstr("2 processes could not be inspected"));
+  if (HoldsPtraceCapability()) {
+    EXPECT_THAT(log, testing::Not(HasSubstr("needs CAP_SYS_PTRACE"))) << log;
+  } else {
+    EXPECT_THAT(log, HasSubstr("needs CAP_SYS_PTRACE")) << log;
+  }
+}
+
+TEST(PartialPictureWarningTest, BlamesTheCapabilityOnlyWhenMissing) {
+  ScanStats stats;
+  stats.permission_denied = 1;
+  stats.first_denied = "pid 1: permission denied";
+  const std::string held = PartialPictureWarning(stats, true);
+  EXPECT_THAT(held, testing::Not(HasSubstr("needs CAP_SYS_PTRACE")));
+  EXPECT_THAT(held, HasSubstr("1 process could not be inspected"));
+  EXPECT_THAT(held, HasSubstr("pid 1: permission denied"));
+
+  stats.permission_denied = 3;
+  const std::string missing = PartialPictureWarning(stats, false);
+  EXPECT_THAT(missing, HasSubstr("3 processes could not be inspected"));
+  EXPECT_THAT(missing, HasSubstr("needs CAP_SYS_PTRACE"));
+}
+
+}  // namespace
+}  // namespace nsexp
