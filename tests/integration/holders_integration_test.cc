@@ -98,6 +98,8 @@ void Discover(NamespaceGraph* g) {
   nsexp::Discoverer d(procfs.get(), ops.get());
   nsexp::DiscoveryOptions opts;
   opts.threads = true;
+  opts.fds = true;
+  opts.for_children = true;
   opts.collect_members = true;
   const nsexp::Status s = d.Discover(opts, g);
   ASSERT_TRUE(s.ok()) << s.ToString();

@@ -63,16 +63,16 @@ TEST_F(ProcessHolderReadersTest, KindsAndSwitches) {
   EXPECT_EQ(c.kind(), HolderKind::kForChildren);
   EXPECT_EQ(t.kind(), HolderKind::kThread);
   EXPECT_EQ(f.kind(), HolderKind::kFd);
-  DiscoveryOptions o;
-  EXPECT_TRUE(c.Enabled(o));
-  EXPECT_FALSE(t.Enabled(o));
-  EXPECT_TRUE(f.Enabled(o));
-  o.for_children = false;
-  o.threads = true;
-  o.fds = false;
+  DiscoveryOptions o;  // all three off by default (docs/performance.md)
   EXPECT_FALSE(c.Enabled(o));
-  EXPECT_TRUE(t.Enabled(o));
+  EXPECT_FALSE(t.Enabled(o));
   EXPECT_FALSE(f.Enabled(o));
+  o.for_children = true;
+  o.threads = true;
+  o.fds = true;
+  EXPECT_TRUE(c.Enabled(o));
+  EXPECT_TRUE(t.Enabled(o));
+  EXPECT_TRUE(f.Enabled(o));
 }
 
 TEST_F(ProcessHolderReadersTest, ForChildrenOnlyWhereItDiffers) {
@@ -138,6 +138,8 @@ TEST_F(ProcessHolderReadersTest, DiscoveryCountsHoldersAndCgroups) {
   Discoverer d(procfs_.get(), &ops_);
   DiscoveryOptions options;
   options.threads = true;
+  options.fds = true;
+  options.for_children = true;
   options.collect_members = true;
   NamespaceGraph g;
   ASSERT_TRUE(d.Discover(options, &g).ok());
