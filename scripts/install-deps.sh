@@ -13,6 +13,7 @@ build_pkgs=(
 test_pkgs=(
   prometheus iproute2 util-linux procps curl python3 systemd
   clang-format podman runc debootstrap
+  qemu-system-x86 kmod xz-utils zstd
 )
 
 want=("${build_pkgs[@]}")
@@ -50,6 +51,9 @@ fi
 
 if [ "$with_test" = 1 ]; then
   here=$(cd "$(dirname "$0")/.." && pwd)
+  # The kernel matrix (tests/kernels): Debian's own kernels, downloaded and
+  # unpacked into a cache outside the tree, never installed.
+  python3 "$here/tests/kernels/kernel_vm.py" fetch
   if [ -f "$here/tests/deploy/kubernetes/package-lock.json" ]; then
     (cd "$here/tests/deploy/kubernetes" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -2,13 +2,16 @@
 // conversion: a regression on the scrape path shows as a number here.
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "exposition.h"
 #include "metrics/namespace_metrics.h"
 #include "metrics/text_format.h"
+#include "ns/discovery.h"
 #include "ns/namespace_graph.h"
+#include "ns/namespace_ops.h"
 #include "proc/proc_fs.h"
 #include "prometheus/text_serializer.h"
 
@@ -136,6 +139,36 @@ void BM_UntrustedLabelValue(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_UntrustedLabelValue);
+
+// Discovery of this host's /proc with a warm cache: with NS_GET_ID (Arg 1;
+// kernels 6.18+) cached attributes are reused, without it (Arg 0, as on
+// older kernels) every namespace is asked its ioctls again on each walk.
+// Run as root next to a population (bench/populate) to see the cost.
+void BM_DiscoverLiveProc(benchmark::State& state) {
+  std::unique_ptr<ProcFs> procfs;
+  if (!ProcFs::Open("/proc", &procfs).ok()) {
+    state.SkipWithError("cannot open /proc");
+    return;
+  }
+  RealNamespaceOpsOptions options;
+  options.use_ns_get_id = state.range(0) != 0;
+  std::unique_ptr<NamespaceOps> ops = NewRealNamespaceOps(options);
+  Discoverer discoverer(procfs.get(), ops.get());
+  NamespaceGraph graph;
+  (void)discoverer.Discover(DiscoveryOptions(), &graph);  // warm the cache
+  for (auto _ : state) {
+    (void)discoverer.Discover(DiscoveryOptions(), &graph);
+  }
+  state.counters["processes"] =
+      static_cast<double>(graph.stats.processes_scanned);
+  state.counters["namespaces"] = static_cast<double>(graph.namespaces.size());
+  state.counters["resolved"] = static_cast<double>(discoverer.last_resolved());
+}
+BENCHMARK(BM_DiscoverLiveProc)
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace nsexp

@@ -141,6 +141,9 @@ unset multiplot
     return None
 
 
+KEPT_HEADING = "## Without NS_GET_ID"
+
+
 def write_report(results, check_lines, args, meta, md_path, png_path):
     """Writes the markdown report of the results (args: the run's options,
     meta: its RunInfo) to md_path, linking png_path if it exists."""
@@ -263,5 +266,16 @@ def write_report(results, check_lines, args, meta, md_path, png_path):
     w("")
     w(f"Whole run: {meta.wall_seconds:.0f} s.")
     w("")
+    # Sections measured by hand, from KEPT_HEADING on, survive a rerun.
+    kept = ""
+    try:
+        with open(md_path) as f:
+            old = f.read()
+        if KEPT_HEADING in old:
+            kept = old[old.index(KEPT_HEADING):]
+    except OSError:
+        pass
     with open(md_path, "w") as f:
         f.write("\n".join(lines))
+        if kept:
+            f.write("\n" + kept)

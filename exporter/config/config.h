@@ -1,4 +1,5 @@
-// Config: every setting of the exporter, from flags (and, later, a file).
+// Config: the command-line flags, as given (see runtime_config.h for the
+// settings the exporter runs with, flags and file together).
 #pragma once
 
 #include <string>

@@ -3,191 +3,126 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cerrno>
-#include <filesystem>
-#include <fstream>
 #include <regex>
-#include <set>
-#include <sstream>
+#include <utility>
 
+#include "base/listen_address.h"
+#include "base/logging.h"
 #include "config/yaml_support.h"
 
 namespace nsexp {
 
 namespace {
 
-constexpr std::array<const char*, 8> kTypeNames = {
-    "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
-
-// Thrown inside this file only, and caught by ParseConfigYaml.
-struct ConfigError {
-  YAML::Mark mark;
-  std::string message;
-};
-
 [[noreturn]] void Fail(const YAML::Node& node, std::string message) {
-  throw ConfigError{node.Mark(), std::move(message)};
+  YamlFail(node.Mark(), std::move(message));
 }
 
-void RequireMap(const YAML::Node& n, const std::string& what) {
-  if (!n.IsMap())
-    Fail(n, what + ": expected a mapping, got " + YamlKindName(n));
-}
-
-// Rejects keys not in "allowed", as exporter-toolkit's strict unmarshalling
-// does: a typo must not silently become a default.
-void CheckKeys(const YAML::Node& map, const std::string& section,
-               const std::set<std::string>& allowed) {
-  for (const auto& kv : map) {
-    if (!kv.first.IsScalar()) Fail(kv.first, "keys must be strings");
-    const std::string key = kv.first.Scalar();
-    if (allowed.count(key) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      Fail(kv.first, "unknown key \"" + key + "\" in " + section +
-                         "; expected one of: " + list);
-    }
-  }
-}
-
-std::string GetString(const YAML::Node& n, const std::string& what) {
-  if (!n.IsScalar())
-    Fail(n, what + ": expected a string, got " + YamlKindName(n));
-  return n.Scalar();
-}
-
-bool GetBool(const YAML::Node& n, const std::string& what) {
-  if (!n.IsScalar()) Fail(n, what + ": expected true or false");
-  const std::string& v = n.Scalar();
-  if (v == "true" || v == "True" || v == "TRUE") return true;
-  if (v == "false" || v == "False" || v == "FALSE") return false;
-  Fail(n, what + ": expected true or false, got \"" + v + "\"");
-}
-
-std::vector<std::string> GetStringList(const YAML::Node& n,
-                                       const std::string& what) {
-  if (n.IsNull()) return {};
-  if (!n.IsSequence()) {
-    Fail(n, what + ": expected a list, got " + YamlKindName(n));
-  }
-  std::vector<std::string> out;
-  for (const auto& item : n) out.push_back(GetString(item, what + " item"));
-  return out;
-}
-
-std::array<bool, 8> GetTypeSet(const YAML::Node& n, const std::string& what) {
-  std::array<bool, 8> set{};
+NamespaceTypeSet GetTypeSet(const YAML::Node& n, const std::string& what) {
+  NamespaceTypeSet set;
   if (n.IsNull()) return set;
-  if (!n.IsSequence()) Fail(n, what + ": expected a list of namespace types");
+  if (!n.IsSequence()) {
+    Fail(n, what + ": found " + YamlKindName(n) +
+                ", want a list of namespace types");
+  }
   for (const auto& item : n) {
-    const std::string name = GetString(item, what + " item");
-    bool found = false;
-    for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
-      if (name == kTypeNames[i]) {
-        set[i] = true;
-        found = true;
-      }
+    const std::string name = YamlString(item, what + "[]");
+    const std::optional<NamespaceType> type = ParseNamespaceType(name);
+    if (!type) {
+      Fail(item, what + ": unknown namespace type \"" + name + "\"; want " +
+                     NamespaceTypeNameList());
     }
-    if (!found) {
-      Fail(item, what + ": unknown namespace type \"" + name +
-                     "\"; expected cgroup, ipc, mnt, net, pid, time, user "
-                     "or uts");
-    }
+    set.Add(*type);
   }
   return set;
 }
 
 void ParseWeb(const YAML::Node& n, FileConfig* c) {
-  RequireMap(n, "web");
-  CheckKeys(n, "web", {"listen_address", "telemetry_path"});
+  CheckYamlKeys(n, "web", {"listen_address", "telemetry_path"});
+  // The server's own checks, so that --config.check accepts exactly what
+  // the server will take.
   if (n["listen_address"]) {
-    const std::string v = GetString(n["listen_address"], "web.listen_address");
-    if (v.rfind(':') == std::string::npos) {
-      Fail(n["listen_address"],
-           "web.listen_address: expected [host]:port, got \"" + v + "\"");
-    }
+    const std::string v = YamlString(n["listen_address"], "web.listen_address");
+    ListenAddress parsed;
+    const Status s = ParseListenAddress(v, &parsed);
+    if (!s.ok())
+      Fail(n["listen_address"], "web.listen_address: " + s.message());
     c->listen_address = v;
   }
   if (n["telemetry_path"]) {
-    const std::string v = GetString(n["telemetry_path"], "web.telemetry_path");
-    if (v.empty() || v[0] != '/') {
-      Fail(n["telemetry_path"],
-           "web.telemetry_path: expected a path starting with '/'");
-    }
+    const std::string v = YamlString(n["telemetry_path"], "web.telemetry_path");
+    const Status s = CheckTelemetryPath(v);
+    if (!s.ok())
+      Fail(n["telemetry_path"], "web.telemetry_path: " + s.message());
     c->telemetry_path = v;
   }
 }
 
 void ParseLog(const YAML::Node& n, FileConfig* c) {
-  RequireMap(n, "log");
-  CheckKeys(n, "log", {"level", "format"});
+  CheckYamlKeys(n, "log", {"level", "format"});
   if (n["level"]) {
-    const std::string v = GetString(n["level"], "log.level");
-    if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+    const std::string v = YamlString(n["level"], "log.level");
+    if (!ParseLogLevel(v)) {
       Fail(n["level"],
-           "log.level: expected debug, info, warn or error, got \"" + v + "\"");
+           "log.level: found \"" + v + "\", want debug, info, warn or error");
     }
     c->log_level = v;
   }
   if (n["format"]) {
-    const std::string v = GetString(n["format"], "log.format");
-    if (v != "logfmt" && v != "json") {
-      Fail(n["format"],
-           "log.format: expected logfmt or json, got \"" + v + "\"");
+    const std::string v = YamlString(n["format"], "log.format");
+    if (!ParseLogFormat(v)) {
+      Fail(n["format"], "log.format: found \"" + v + "\", want logfmt or json");
     }
     c->log_format = v;
   }
 }
 
 void ParseCollection(const YAML::Node& n, FileConfig* c) {
-  RequireMap(n, "collection");
-  CheckKeys(n, "collection",
-            {"types", "min_interval", "exclude_kernel_threads", "bind_mounts"});
+  CheckYamlKeys(
+      n, "collection",
+      {"types", "min_interval", "exclude_kernel_threads", "bind_mounts"});
   if (n["types"]) {
     c->types = GetTypeSet(n["types"], "collection.types");
-    bool any = false;
-    for (bool b : c->types) any = any || b;
-    if (!any) Fail(n["types"], "collection.types: name at least one type");
+    if (c->types.empty()) {
+      Fail(n["types"], "collection.types: name at least one type");
+    }
   }
   if (n["min_interval"]) {
     const std::string v =
-        GetString(n["min_interval"], "collection.min_interval");
+        YamlString(n["min_interval"], "collection.min_interval");
     const auto d = ParseDuration(v);
     if (!d) {
-      Fail(n["min_interval"],
-           "collection.min_interval: expected a duration such as 0s, 500ms, "
-           "15s or 1m, got \"" +
-               v + "\"");
+      Fail(n["min_interval"], "collection.min_interval: found \"" + v +
+                                  "\", want a duration such as 0s, 500ms, "
+                                  "15s or 1m");
     }
     c->min_interval = *d;
   }
   if (n["bind_mounts"]) {
-    c->bind_mounts = GetBool(n["bind_mounts"], "collection.bind_mounts");
+    c->bind_mounts = YamlBool(n["bind_mounts"], "collection.bind_mounts");
   }
   if (n["exclude_kernel_threads"]) {
-    c->exclude_kernel_threads = GetBool(n["exclude_kernel_threads"],
-                                        "collection.exclude_kernel_threads");
+    c->exclude_kernel_threads = YamlBool(n["exclude_kernel_threads"],
+                                         "collection.exclude_kernel_threads");
   }
 }
 
 void ParseMetrics(const YAML::Node& n, FileConfig* c) {
-  RequireMap(n, "metrics");
-  CheckKeys(n, "metrics", {"per_namespace_series"});
+  CheckYamlKeys(n, "metrics", {"per_namespace_series"});
   if (n["per_namespace_series"]) {
     c->per_namespace_series =
-        GetBool(n["per_namespace_series"], "metrics.per_namespace_series");
+        YamlBool(n["per_namespace_series"], "metrics.per_namespace_series");
   }
 }
 
 void ParseFilters(const YAML::Node& n, FileConfig* c) {
-  RequireMap(n, "filters");
-  CheckKeys(n, "filters", {"exclude_types", "exclude_commands"});
+  CheckYamlKeys(n, "filters", {"exclude_types", "exclude_commands"});
   if (n["exclude_types"]) {
     c->exclude_types = GetTypeSet(n["exclude_types"], "filters.exclude_types");
   }
   if (n["exclude_commands"]) {
     const YAML::Node list = n["exclude_commands"];
-    c->exclude_commands = GetStringList(list, "filters.exclude_commands");
+    c->exclude_commands = YamlStringList(list, "filters.exclude_commands");
     std::size_t i = 0;
     for (const auto& item : list) {
       try {
@@ -240,47 +175,26 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s) {
 Status ParseConfigYaml(const std::string& text, const std::string& name,
                        FileConfig* out) {
   FileConfig c;
-  try {
-    const YAML::Node root = YAML::Load(text);
-    if (root.IsNull()) {
-      *out = c;
-      return Status::Ok();
-    }
-    RequireMap(root, "the top level");
-    CheckKeys(root, "the top level",
-              {"web", "log", "collection", "metrics", "filters"});
+  const Status s = ParseYamlDocument(text, name, [&c](const YAML::Node& root) {
+    CheckYamlKeys(root, "top level",
+                  {"web", "log", "collection", "metrics", "filters"});
+    if (root.IsNull()) return;
     if (root["web"]) ParseWeb(root["web"], &c);
     if (root["log"]) ParseLog(root["log"], &c);
     if (root["collection"]) ParseCollection(root["collection"], &c);
     if (root["metrics"]) ParseMetrics(root["metrics"], &c);
     if (root["filters"]) ParseFilters(root["filters"], &c);
-  } catch (const ConfigError& e) {
-    return Status::InvalidArgument(YamlPosition(name, e.mark) + ": " +
-                                   e.message);
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(YamlPosition(name, e.mark) +
-                                   ": YAML syntax error: " + e.msg);
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(name + ": " + e.what());
-  }
+  });
+  if (!s.ok()) return s;
   *out = std::move(c);
   return Status::Ok();
 }
 
 Status LoadConfigFile(const std::string& path, FileConfig* out) {
-  // An ifstream opens a directory and then reads nothing, which would pass
-  // for an empty (valid) file.
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return StatusFromErrno(EISDIR, "cannot read config file " + path);
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return StatusFromErrno(errno, "cannot read config file " + path);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad())
-    return StatusFromErrno(errno, "cannot read config file " + path);
-  return ParseConfigYaml(buf.str(), path, out);
+  std::string text;
+  const Status s = ReadYamlFile("--config.file", path, &text);
+  if (!s.ok()) return s;
+  return ParseConfigYaml(text, path, out);
 }
 
 }  // namespace nsexp

@@ -2,29 +2,23 @@
 // validated.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/namespace_type.h"
 #include "base/status.h"
 
 namespace nsexp {
 
-// Every setting the file can hold. Defaults are those of an exporter run
-// without a file. Plain value; copyable.
-struct FileConfig {
-  // web:
-  std::optional<std::string> listen_address;
-  std::optional<std::string> telemetry_path;
-  // log:
-  std::optional<std::string> log_level;
-  std::optional<std::string> log_format;
+// The settings of collection, metrics and filters that the file holds and
+// the exporter runs with as they are, with their defaults (those of an
+// exporter run without a file). Plain value; copyable.
+struct CollectionSettings {
   // collection:
-  // Types to walk, by kernel name order (cgroup ipc mnt net pid time user
-  // uts). All by default.
-  std::array<bool, 8> types = {true, true, true, true, true, true, true, true};
+  // Types to walk. All by default; never empty after a successful parse.
+  NamespaceTypeSet types = NamespaceTypeSet::All();
   // Scrapes closer together than this share one collection. 0: every scrape
   // collects.
   std::chrono::milliseconds min_interval{0};
@@ -37,22 +31,41 @@ struct FileConfig {
   // metrics:
   // Export one series per namespace; off leaves the aggregates only.
   bool per_namespace_series = true;
-  // filters: drop per-namespace series (aggregates still count them).
-  std::array<bool, 8> exclude_types = {};
-  std::vector<std::string> exclude_commands;  // anchored ECMAScript regexes
+  // filters: drop per-namespace series of these types (aggregates still
+  // count them).
+  NamespaceTypeSet exclude_types;
 };
 
-// Parses YAML text; "name" is the file name used in messages. Errors are
-// kInvalidArgument with "name:line:column: what was wrong; what was
-// expected" (1-based line and column): YAML syntax, unknown keys, wrong
-// types, bad durations, bad regular expressions, unknown namespace types,
-// bad log level or format, a malformed listen address or telemetry path.
-// An empty file is valid (all defaults). Never throws. Thread-safe.
+// Every setting the file can hold: the web and log settings, which flags
+// can override (absent when the file does not set them), and the
+// collection settings. Plain value; copyable.
+struct FileConfig : CollectionSettings {
+  // web:
+  std::optional<std::string> listen_address;
+  std::optional<std::string> telemetry_path;
+  // log:
+  std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
+  // filters: drop per-namespace series whose command fully matches one of
+  // these (anchored ECMAScript regexes, checked by the parser).
+  std::vector<std::string> exclude_commands;
+};
+
+// Parses YAML text with the rules of config/yaml_support.h (the same as the
+// web configuration file's); "name" is the file name used in messages.
+// Errors are kInvalidArgument with "name:line:column: where: found X, want
+// Y" (1-based line and column): YAML syntax, unknown or duplicate keys,
+// wrong types, bad durations, bad regular expressions, unknown namespace
+// types, bad log level or format, a listen address or telemetry path the
+// server would refuse (ParseListenAddress, CheckTelemetryPath). An empty
+// file is valid (all defaults). *out is untouched on error. Never throws.
+// Thread-safe.
 [[nodiscard]] Status ParseConfigYaml(const std::string& text,
                                      const std::string& name, FileConfig* out);
 
 // Reads and parses a file. kNotFound / kPermissionDenied / kIoError when it
-// cannot be read, with the path in the message.
+// cannot be read and kInvalidArgument for a directory, with "--config.file
+// PATH" in the message.
 [[nodiscard]] Status LoadConfigFile(const std::string& path, FileConfig* out);
 
 // Parses a Prometheus-style duration: "0", "500ms", "15s", "1m", "1h30m".

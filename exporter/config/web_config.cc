@@ -3,15 +3,10 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cerrno>
-#include <cstring>
-#include <exception>
-#include <filesystem>
-#include <fstream>
-#include <functional>
+#include <map>
 #include <set>
-#include <sstream>
 #include <utility>
+#include <vector>
 
 #include "config/yaml_support.h"
 
@@ -20,129 +15,58 @@ namespace nsexp {
 namespace {
 
 // Every yaml-cpp call below may throw (YAML::Exception and its subclasses,
-// std::bad_alloc); ParseWebConfig() catches at its top. Errors found by the
-// walk are reported as a ParseError carrying the position of the node.
-struct ParseError {
-  Status status;
-};
-
+// std::bad_alloc); ParseYamlDocument() catches them, and the YamlError that
+// the checks throw with the position of the node.
 class Parser {
  public:
   explicit Parser(std::string name) : name_(std::move(name)) {}
 
-  [[noreturn]] void Fail(const YAML::Mark& mark, const std::string& what) {
-    throw ParseError{Status::InvalidArgument(Where(mark) + ": " + what)};
+  [[noreturn]] static void Fail(const YAML::Mark& mark,
+                                const std::string& what) {
+    YamlFail(mark, what);
   }
 
   std::string Where(const YAML::Mark& mark) const {
     return YamlPosition(name_, mark);
   }
 
-  // Visits each key of a mapping (or nothing for null), rejecting duplicate
-  // keys and keys outside "allowed" (empty "allowed" = any key).
-  void ForEachKey(
-      const YAML::Node& map, const std::string& where,
-      const std::set<std::string>& allowed, const std::string& allowed_text,
-      const std::function<void(const std::string&, const YAML::Node&,
-                               const YAML::Node&)>& visit) {
-    if (map.IsNull()) return;
-    if (!map.IsMap()) {
-      Fail(map.Mark(),
-           where + ": found " + YamlKindName(map) + ", want a mapping");
-    }
-    std::set<std::string> seen;
-    for (const auto& kv : map) {
-      const YAML::Node& key = kv.first;
-      if (!key.IsScalar()) {
-        Fail(key.Mark(), where + ": keys must be strings");
-      }
-      const std::string k = key.Scalar();
-      if (!allowed.empty() && allowed.count(k) == 0) {
-        Fail(key.Mark(),
-             where + ": unknown key \"" + k + "\" (want " + allowed_text + ")");
-      }
-      if (!seen.insert(k).second) {
-        Fail(key.Mark(), where + ": duplicate key \"" + k + "\"");
-      }
-      visit(k, key, kv.second);
-    }
-  }
-
-  std::string String(const YAML::Node& node, const std::string& where) {
-    if (node.IsNull()) return "";
-    if (!node.IsScalar()) {
-      Fail(node.Mark(),
-           where + ": found " + YamlKindName(node) + ", want a string");
-    }
-    return node.Scalar();
-  }
-
-  bool Bool(const YAML::Node& node, const std::string& where) {
-    if (node.IsScalar()) {
-      // YAML 1.1 booleans, as Go's yaml.v2 reads them.
-      static const std::set<std::string> kTrue = {
-          "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-      static const std::set<std::string> kFalse = {
-          "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-      if (kTrue.count(node.Scalar()) > 0) return true;
-      if (kFalse.count(node.Scalar()) > 0) return false;
-      Fail(node.Mark(),
-           where + ": found \"" + node.Scalar() + "\", want true or false");
-    }
-    Fail(node.Mark(),
-         where + ": found " + YamlKindName(node) + ", want a boolean");
-  }
-
-  std::vector<std::string> StringList(const YAML::Node& node,
-                                      const std::string& where) {
-    std::vector<std::string> out;
-    if (node.IsNull()) return out;
-    if (!node.IsSequence()) {
-      Fail(node.Mark(), where + ": found " + YamlKindName(node) +
-                            ", want a list of strings");
-    }
-    for (const auto& item : node) {
-      out.push_back(String(item, where + "[]"));
-    }
-    return out;
+  static std::string String(const YAML::Node& node, const std::string& where) {
+    return YamlString(node, where);
   }
 
   void BasicAuthUsers(const YAML::Node& node, WebConfig* out) {
-    ForEachKey(node, "basic_auth_users", {}, "",
-               [&](const std::string& user, const YAML::Node& key,
-                   const YAML::Node& value) {
-                 const std::string where = "basic_auth_users." + user;
-                 if (user.empty()) Fail(key.Mark(), where + ": empty user");
-                 if (user.find(':') != std::string::npos) {
-                   // Basic authentication splits "user:password" at the
-                   // first colon (RFC 7617), so such a user could never log
-                   // in.
-                   Fail(key.Mark(), where + ": a user name cannot contain ':'");
-                 }
-                 const std::string hash = String(value, where);
-                 if (!IsBcryptHash(hash)) {
-                   Fail(value.IsNull() ? key.Mark() : value.Mark(),
-                        where +
-                            ": not a bcrypt hash (want $2a$, $2b$ or $2y$, "
-                            "a two-digit cost 04-31, '$', then 53 characters "
-                            "of salt and hash, as htpasswd -B makes)");
-                 }
-                 out->basic_auth_users[user] = hash;
-               });
+    ForEachYamlKey(
+        node, "basic_auth_users", {},
+        [&](const std::string& user, const YAML::Node& key,
+            const YAML::Node& value) {
+          const std::string where = "basic_auth_users." + user;
+          if (user.empty()) Fail(key.Mark(), where + ": empty user");
+          if (user.find(':') != std::string::npos) {
+            // Basic authentication splits "user:password" at the
+            // first colon (RFC 7617), so such a user could never log
+            // in.
+            Fail(key.Mark(), where + ": a user name cannot contain ':'");
+          }
+          const std::string hash = String(value, where);
+          if (!IsBcryptHash(hash)) {
+            Fail(value.IsNull() ? key.Mark() : value.Mark(),
+                 where +
+                     ": not a bcrypt hash (want $2a$, $2b$ or $2y$, "
+                     "a two-digit cost 04-31, '$', then 53 characters "
+                     "of salt and hash, as htpasswd -B makes)");
+          }
+          out->basic_auth_users[user] = hash;
+        });
   }
 
   void Tls(const YAML::Node& node, WebConfig* out) {
     out->has_tls = true;
     TlsServerConfig& tls = out->tls;
-    static const std::set<std::string> kKeys = {
-        "cert_file",      "key_file",          "client_auth_type",
-        "client_ca_file", "min_version",       "max_version",
-        "cipher_suites",  "curve_preferences", "prefer_server_cipher_suites"};
-    ForEachKey(
-        node, "tls_server_config", kKeys,
-        "cert_file, key_file, client_auth_type, client_ca_file, min_version, "
-        "max_version, cipher_suites, curve_preferences or "
-        "prefer_server_cipher_suites",
+    ForEachYamlKey(
+        node, "tls_server_config",
+        {"cert_file", "key_file", "client_auth_type", "client_ca_file",
+         "min_version", "max_version", "cipher_suites", "curve_preferences",
+         "prefer_server_cipher_suites"},
         [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
           const std::string where = "tls_server_config." + k;
           if (k == "cert_file") tls.cert_file = String(v, where);
@@ -176,12 +100,13 @@ class Parser {
             (k == "min_version" ? tls.min_version : tls.max_version) =
                 std::move(version);
           }
-          if (k == "cipher_suites") tls.cipher_suites = StringList(v, where);
+          if (k == "cipher_suites")
+            tls.cipher_suites = YamlStringList(v, where);
           if (k == "curve_preferences") {
-            tls.curve_preferences = StringList(v, where);
+            tls.curve_preferences = YamlStringList(v, where);
           }
           if (k == "prefer_server_cipher_suites") {
-            tls.prefer_server_cipher_suites = Bool(v, where);
+            tls.prefer_server_cipher_suites = YamlBool(v, where);
           }
         });
     if (tls.cert_file.empty()) {
@@ -193,11 +118,11 @@ class Parser {
   }
 
   void Http(const YAML::Node& node, WebConfig* out) {
-    ForEachKey(
-        node, "http_server_config", {"headers", "http2"}, "headers or http2",
+    ForEachYamlKey(
+        node, "http_server_config", {"headers", "http2"},
         [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
           if (k == "http2") {
-            out->http.http2 = Bool(v, "http_server_config.http2");
+            out->http.http2 = YamlBool(v, "http_server_config.http2");
             return;
           }
           Headers(v, out);
@@ -213,8 +138,8 @@ class Parser {
         {"X-Frame-Options", {"deny", "sameorigin"}},
         {"X-XSS-Protection", {}},
     };
-    ForEachKey(
-        node, "http_server_config.headers", {}, "",
+    ForEachYamlKey(
+        node, "http_server_config.headers", {},
         [&](const std::string& k, const YAML::Node& key, const YAML::Node& v) {
           const std::string where = "http_server_config.headers." + k;
           const auto it = kAllowed.find(k);
@@ -249,10 +174,9 @@ class Parser {
   }
 
   void Document(const YAML::Node& root, WebConfig* out) {
-    ForEachKey(
+    ForEachYamlKey(
         root, "top level",
         {"basic_auth_users", "tls_server_config", "http_server_config"},
-        "basic_auth_users, tls_server_config or http_server_config",
         [&](const std::string& k, const YAML::Node& key, const YAML::Node& v) {
           if (k == "basic_auth_users") BasicAuthUsers(v, out);
           if (k == "tls_server_config") {
@@ -294,23 +218,10 @@ Status ParseWebConfig(const std::string& text, const std::string& name,
                       WebConfig* out) {
   Parser parser(name);
   WebConfig config;
-  try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      return Status::InvalidArgument(parser.Where(docs[1].Mark()) +
-                                     ": want one YAML document, found " +
-                                     std::to_string(docs.size()));
-    }
-    if (!docs.empty()) parser.Document(docs[0], &config);
-  } catch (const ParseError& e) {
-    return e.status;
-  } catch (const YAML::Exception& e) {
-    // e.msg is yaml-cpp's reason without the position; e.what() repeats it.
-    return Status::InvalidArgument(parser.Where(e.mark) +
-                                   ": invalid YAML: " + e.msg);
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(name + ": " + e.what());
-  }
+  const Status s = ParseYamlDocument(text, name, [&](const YAML::Node& root) {
+    parser.Document(root, &config);
+  });
+  if (!s.ok()) return s;
   *out = std::move(config);
   return Status::Ok();
 }
@@ -331,32 +242,16 @@ Status CheckWebConfigSupported(const WebConfig& config,
 }
 
 Status LoadWebConfigFile(const std::string& path, WebConfig* out) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return Status::InvalidArgument("--web.config.file " + path +
-                                   ": is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return StatusFromErrno(errno, "--web.config.file " + path);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    return StatusFromErrno(errno, "--web.config.file " + path);
-  }
+  std::string text;
+  Status s = ReadYamlFile("--web.config.file", path, &text);
+  if (!s.ok()) return s;
   WebConfig config;
-  Status s = ParseWebConfig(text.str(), path, &config);
+  s = ParseWebConfig(text, path, &config);
   if (!s.ok()) return s;
   s = CheckWebConfigSupported(config, path);
   if (!s.ok()) return s;
   *out = std::move(config);
   return Status::Ok();
-}
-
-Status ValidateWebConfigFile(const std::string& path) {
-  WebConfig config;
-  return LoadWebConfigFile(path, &config);
 }
 
 }  // namespace nsexp

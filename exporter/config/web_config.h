@@ -65,8 +65,4 @@ struct WebConfig {
 // CheckWebConfigSupported otherwise.
 [[nodiscard]] Status LoadWebConfigFile(const std::string& path, WebConfig* out);
 
-// LoadWebConfigFile() for --config.check: Ok when the exporter would start
-// with this file.
-[[nodiscard]] Status ValidateWebConfigFile(const std::string& path);
-
 }  // namespace nsexp

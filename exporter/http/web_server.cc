@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/listen_address.h"
 #include "base/logging.h"
 #include "http/basic_auth.h"
 #include "metrics/text_format.h"
@@ -81,36 +82,11 @@ std::string HtmlEscape(const std::string& in) {
 }  // namespace
 
 Status ListenAddressToCivet(const std::string& address, std::string* out) {
-  const std::size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("listen address \"" + address +
-                                   "\": want [host]:port");
-  }
-  const std::string host = address.substr(0, colon);
-  const std::string port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(port) > 65535) {
-    return Status::InvalidArgument("listen address \"" + address +
-                                   "\": port must be a number 0-65535");
-  }
-  if (host.empty()) {
-    *out = port;
-  } else if (host.front() == '[' && host.back() == ']' && host.size() > 2) {
-    *out = host + ":" + port;
-  } else if (host.find(':') != std::string::npos) {
-    return Status::InvalidArgument("listen address \"" + address +
-                                   "\": put an IPv6 host in brackets");
-  } else {
-    for (char c : host) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-            c == '-')) {
-        return Status::InvalidArgument("listen address \"" + address +
-                                       "\": malformed host");
-      }
-    }
-    *out = host + ":" + port;
-  }
+  ListenAddress parsed;
+  const Status s = ParseListenAddress(address, &parsed);
+  if (!s.ok()) return s;
+  const std::string port = std::to_string(parsed.port);
+  *out = parsed.host.empty() ? port : parsed.host + ":" + port;
   return Status::Ok();
 }
 
@@ -340,9 +316,8 @@ Status WebServer::Start(const WebOptions& options,
   std::string ports;
   Status s = ListenAddressToCivet(options.listen_address, &ports);
   if (!s.ok()) return s;
-  if (options.telemetry_path.empty() || options.telemetry_path[0] != '/') {
-    return Status::InvalidArgument("telemetry path must start with '/'");
-  }
+  s = CheckTelemetryPath(options.telemetry_path);
+  if (!s.ok()) return s;
   std::vector<std::string> civet_options = {
       "listening_ports",
       ports,

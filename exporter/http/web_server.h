@@ -37,7 +37,8 @@ struct WebOptions {
 
 // Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" ->
 // "19101", "127.0.0.1:0" -> "127.0.0.1:0", "[::1]:9" -> "[::1]:9".
-// kInvalidArgument for anything else. Pure.
+// ParseListenAddress() (base/listen_address.h) decides what is valid, as
+// it does for the configuration; its kInvalidArgument otherwise. Pure.
 [[nodiscard]] Status ListenAddressToCivet(const std::string& address,
                                           std::string* out);
 
@@ -51,7 +52,8 @@ class WebServer {
  public:
   // Binds and starts serving. kUnavailable with CivetWeb's reason (e.g.
   // "address already in use") when the address cannot be bound;
-  // kInvalidArgument for a malformed address or an unusable bcrypt hash.
+  // kInvalidArgument for a malformed address or telemetry path
+  // (ParseListenAddress, CheckTelemetryPath) or an unusable bcrypt hash.
   [[nodiscard]] static Status Start(
       const WebOptions& options,
       std::shared_ptr<const NamespaceCollector> collector,

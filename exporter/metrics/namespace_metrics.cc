@@ -104,9 +104,9 @@ class Number {
 
 bool PerNamespaceExported(const NamespaceInfo& n,
                           const MetricsOptions& options) {
-  if (!options.types[TypeIndex(n.type)]) return false;
+  if (!options.types.Contains(n.type)) return false;
   if (!options.per_namespace_series) return false;
-  if (options.exclude_types[TypeIndex(n.type)]) return false;
+  if (options.exclude_types.Contains(n.type)) return false;
   if (!options.exclude_commands.empty() && n.pid > 0) {
     for (const std::regex& re : options.exclude_commands) {
       if (std::regex_match(n.command, re)) return false;
@@ -256,14 +256,14 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
 
   sink->Begin(kCounts, kNamespaceTypeCount);
   for (NamespaceType t : kAllNamespaceTypes) {
-    if (!options.types[TypeIndex(t)]) continue;
+    if (!options.types.Contains(t)) continue;
     sink->Sample({{"type", NamespaceTypeName(t)}},
                  static_cast<double>(graph.count_by_type[TypeIndex(t)]));
   }
 
   sink->Begin(kLimit, kNamespaceTypeCount);
   for (NamespaceType t : kAllNamespaceTypes) {
-    if (!options.types[TypeIndex(t)] || !limits[TypeIndex(t)]) continue;
+    if (!options.types.Contains(t) || !limits[TypeIndex(t)]) continue;
     sink->Sample({{"type", NamespaceTypeName(t)}},
                  static_cast<double>(*limits[TypeIndex(t)]));
   }
@@ -272,7 +272,7 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
   // its cardinality is bounded by the kernel's 32-level nesting limit.
   std::map<std::pair<NamespaceType, std::uint32_t>, std::uint64_t> by_depth;
   for (const NamespaceInfo& n : graph.namespaces) {
-    if (options.types[TypeIndex(n.type)] && IsHierarchical(n.type)) {
+    if (options.types.Contains(n.type) && IsHierarchical(n.type)) {
       ++by_depth[{n.type, n.depth}];
     }
   }

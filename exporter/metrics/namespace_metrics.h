@@ -27,15 +27,14 @@ inline constexpr std::size_t kMaxLabelValueBytes = 256;
 std::string UntrustedLabelValue(std::string_view raw);
 
 struct MetricsOptions {
-  // Types to export, by TypeIndex(); others are left out entirely.
-  std::array<bool, kNamespaceTypeCount> types = {true, true, true, true,
-                                                 true, true, true, true};
+  // Types to export; others are left out entirely.
+  NamespaceTypeSet types = NamespaceTypeSet::All();
   // One series per namespace (info, processes, depth, children). Off leaves
   // only the per-type aggregates, for very large hosts.
   bool per_namespace_series = true;
   // Per-namespace series of these types are left out; aggregates still
   // count them.
-  std::array<bool, kNamespaceTypeCount> exclude_types = {};
+  NamespaceTypeSet exclude_types;
   // Per-namespace series whose representative command fully matches one of
   // these are left out; aggregates still count them.
   std::vector<std::regex> exclude_commands;

@@ -77,7 +77,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
 }
 
 bool Discoverer::Selected(NamespaceType type) const {
-  return options_.types[TypeIndex(type)];
+  return options_.types.Contains(type);
 }
 
 Discoverer::Entry& Discoverer::EntryFor(const NamespaceLink& link,
@@ -298,8 +298,10 @@ bool Discoverer::ResolveFromCache(const Key& key,
   auto it = cache_.find(key);
   if (it == cache_.end()) return false;
   const Attributes& a = it->second.attrs;
-  // An inode can be reused by a new namespace; the id cannot.
-  if (ns_id && a.ns_id && *ns_id != *a.ns_id) return false;
+  // An inode can be reused by a new namespace, between two walks too; the
+  // id cannot. Without ids (kernels before 6.18) nothing proves that the
+  // cached namespace is this one, so its attributes are asked again.
+  if (!ns_id || !a.ns_id || *ns_id != *a.ns_id) return false;
   // The relatives must be known too, from this walk or from the cache; a
   // relative is pinned by this namespace, so its attributes still hold.
   std::vector<Key> missing;
@@ -314,7 +316,9 @@ bool Discoverer::ResolveFromCache(const Key& key,
     Entry& re = (*entries)[rel];
     re.info.type = rel.type;
     re.info.inode = rel.inode;
-    if (!ResolveFromCache(rel, std::nullopt, entries)) {
+    auto rc = cache_.find(rel);
+    if (rc == cache_.end() ||
+        !ResolveFromCache(rel, rc->second.attrs.ns_id, entries)) {
       return false;
     }
   }

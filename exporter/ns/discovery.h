@@ -20,9 +20,8 @@
 namespace nsexp {
 
 struct DiscoveryOptions {
-  // Which types to collect, indexed by TypeIndex(). All by default.
-  std::array<bool, kNamespaceTypeCount> types = {true, true, true, true,
-                                                 true, true, true, true};
+  // Which types to collect. All by default.
+  NamespaceTypeSet types = NamespaceTypeSet::All();
   // Fill NamespaceInfo::members (the tree view needs them; /metrics not).
   bool collect_members = false;
   // Leave kernel threads out entirely (one extra read of /proc/PID/stat per
@@ -58,7 +57,9 @@ struct DiscoveryOptions {
 //  2. attributes: the nsfs ioctls once per namespace, for each namespace
 //     the walk meets first, while the member's handle is open; their
 //     answers (parent, owner, owner uid, id) are kept across runs, keyed by
-//     (type, inode) and checked against NS_GET_ID where the kernel has it.
+//     (type, inode); inodes are reused, so a kept answer is used only when
+//     NS_GET_ID (Linux 6.18) proves the namespace is the same, and asked
+//     again on every run without it.
 //     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
 //     member processes;
 //  3. other holders: each HolderReader (*_for_children, threads, fds, bind

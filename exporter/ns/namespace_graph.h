@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "proc/namespace_type.h"
+#include "base/namespace_type.h"
 
 namespace nsexp {
 

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "base/namespace_type.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
-#include "proc/namespace_type.h"
 #include "proc/proc_fs.h"
 
 namespace nsexp {
@@ -83,7 +83,16 @@ class NamespaceOps {
   [[nodiscard]] virtual Status Id(const NsHandle& ns, std::uint64_t* out) = 0;
 };
 
+// Options of the kernel-backed implementation.
+struct RealNamespaceOpsOptions {
+  // Ask the kernel NS_GET_ID. False makes Id() answer kUnsupported as
+  // kernels before 6.18 do, so that tests on newer kernels also exercise
+  // discovery without ids.
+  bool use_ns_get_id = true;
+};
+
 // The kernel-backed implementation. Thread-safe.
-std::unique_ptr<NamespaceOps> NewRealNamespaceOps();
+std::unique_ptr<NamespaceOps> NewRealNamespaceOps(
+    const RealNamespaceOpsOptions& options = RealNamespaceOpsOptions());
 
 }  // namespace nsexp

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <string>
 
 #include "ns/namespace_ops.h"
 
@@ -37,15 +38,21 @@ Status IoctlHandle(const NsHandle& ns, unsigned long request,
 
 class RealNamespaceOps final : public NamespaceOps {
  public:
+  explicit RealNamespaceOps(const RealNamespaceOpsOptions& options)
+      : options_(options) {}
+
   Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
     Status s = ProcFs::OpenNamespaceIn(ns_dir, link.type, &out->fd);
     if (!s.ok()) return s;
-    // This runs for every namespace on every scrape, so it trusts the inode
-    // readlink just gave instead of paying an fstat. Should the process
-    // have moved to another namespace in between, NS_GET_ID disagrees with
-    // the cache and the next walk resolves it afresh.
-    out->type = link.type;
-    out->inode = link.inode;
+    // The process may have moved to another namespace since readlink (and
+    // the old one's inode gone to a new namespace): ask nothing of a
+    // namespace other than the one meant. One fstat per namespace per walk.
+    s = Describe(out->fd.get(), link.type, out);
+    if (!s.ok()) return s;
+    if (out->inode != link.inode) {
+      return Status::NotFound("namespace " + std::to_string(link.inode) +
+                              " changed between readlink and open");
+    }
     return Status::Ok();
   }
 
@@ -95,6 +102,9 @@ class RealNamespaceOps final : public NamespaceOps {
   }
 
   Status Id(const NsHandle& ns, std::uint64_t* out) override {
+    if (!options_.use_ns_get_id) {
+      return Status::Unsupported("ioctl NS_GET_ID: switched off");
+    }
     __u64 id = 0;
     if (::ioctl(ns.fd.get(), NS_GET_ID, &id) != 0) {
       const int err = errno;
@@ -107,12 +117,16 @@ class RealNamespaceOps final : public NamespaceOps {
     *out = id;
     return Status::Ok();
   }
+
+ private:
+  const RealNamespaceOpsOptions options_;
 };
 
 }  // namespace
 
-std::unique_ptr<NamespaceOps> NewRealNamespaceOps() {
-  return std::make_unique<RealNamespaceOps>();
+std::unique_ptr<NamespaceOps> NewRealNamespaceOps(
+    const RealNamespaceOpsOptions& options) {
+  return std::make_unique<RealNamespaceOps>(options);
 }
 
 }  // namespace nsexp

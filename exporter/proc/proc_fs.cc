@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstddef>
@@ -39,11 +40,17 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The name of a type's link in /proc/PID/ns, for the *at() calls.
+// The name of a type's link in /proc/PID/ns, as a C string for the *at()
+// calls; built once from the kernel names of base/namespace_type.h.
 const char* NamespaceLinkName(NamespaceType type) {
-  static constexpr const char* kNames[kNamespaceTypeCount] = {
-      "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
-  return kNames[TypeIndex(type)];
+  static const std::array<std::string, kNamespaceTypeCount> kNames = [] {
+    std::array<std::string, kNamespaceTypeCount> names;
+    for (NamespaceType t : kAllNamespaceTypes) {
+      names[TypeIndex(t)] = std::string(NamespaceTypeName(t));
+    }
+    return names;
+  }();
+  return kNames[TypeIndex(type)].c_str();
 }
 
 // Kernel dirent as getdents64(2) returns it.

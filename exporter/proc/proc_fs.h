@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/namespace_type.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
-#include "proc/namespace_type.h"
 
 namespace nsexp {
 

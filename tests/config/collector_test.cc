@@ -364,7 +364,7 @@ TEST(CollectorTest, PerNamespaceSeriesOffLeavesOnlyAggregates) {
 TEST(CollectorTest, ExcludedTypesKeepTheirAggregates) {
   auto probe = std::make_shared<OpsProbe>();
   CollectorOptions o = Options(std::chrono::milliseconds(0));
-  o.metrics.exclude_types[TypeIndex(NamespaceType::kMnt)] = true;
+  o.metrics.exclude_types.Add(NamespaceType::kMnt);
   auto collector = MakeCollector(o, probe);
   ASSERT_NE(collector, nullptr);
   const auto families = Scrape(*collector);

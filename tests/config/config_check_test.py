@@ -16,15 +16,19 @@ INVALID = [
     ("unknown-nested-key.yml", "collection:\n  min_intervall: 5s\n", "2:3",
      ["unknown key \"min_intervall\"", "collection"]),
     ("list-for-mapping.yml", "metrics:\n  - per_namespace_series\n", "2:3",
-     ["metrics", "expected a mapping"]),
+     ["metrics", "want a mapping"]),
     ("mapping-for-bool.yml", "metrics:\n  per_namespace_series: {a: 1}\n",
-     "2:25", ["expected true or false"]),
-    ("yes-for-bool.yml", "collection:\n  exclude_kernel_threads: yes\n",
-     "2:27", ["expected true or false", "\"yes\""]),
+     "2:25", ["want true or false"]),
+    ("maybe-for-bool.yml", "collection:\n  exclude_kernel_threads: maybe\n",
+     "2:27", ["found \"maybe\", want true or false"]),
+    ("duplicate-key.yml", "log:\n  level: info\n  level: debug\n", "3:3",
+     ["log: duplicate key \"level\""]),
+    ("bad-port.yml", "web:\n  listen_address: \":65536\"\n", "2:19",
+     ["web.listen_address", "port must be a number 0-65535"]),
     ("bad-duration.yml", "collection:\n  min_interval: soon\n", "2:17",
-     ["expected a duration", "\"soon\""]),
+     ["found \"soon\", want a duration"]),
     ("negative-duration.yml", "collection:\n  min_interval: -10s\n", "2:17",
-     ["expected a duration", "\"-10s\""]),
+     ["found \"-10s\", want a duration"]),
     ("bad-regex.yml", "filters:\n  exclude_commands:\n    - \"a(b\"\n", "3:7",
      ["invalid regular expression"]),
     ("unknown-type.yml", "collection:\n  types: [pid, cgroups]\n", "2:16",
@@ -35,7 +39,7 @@ INVALID = [
      ["log.level", "\"trace\""]),
     ("bad-format.yml", "log:\n  format: text\n", "2:11",
      ["log.format", "\"text\""]),
-    ("syntax.yml", "web:\n  - a\n  b: c\n", "3:3", ["YAML syntax error"]),
+    ("syntax.yml", "web:\n  - a\n  b: c\n", "3:3", ["invalid YAML"]),
 ]
 
 
@@ -82,6 +86,35 @@ class ConfigCheckTest(ExporterTestCase):
                             "--web.listen-address=127.0.0.1:%d" % free_port())
         self.assertEqual(r.returncode, 1)
         self.assertIn(path + ":2:10: ", r.stderr)
+
+    def test_yaml_1_1_booleans_are_accepted_as_in_the_web_config(self):
+        path = self.write("yes.yml", "collection:\n  exclude_kernel_threads: "
+                          "yes\n  bind_mounts: off\n")
+        r = self.run_binary("--config.file=" + path, "--config.check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration is valid", r.stdout)
+
+    def test_check_refuses_the_listen_addresses_the_server_refuses(self):
+        # Each is refused by --config.check, from a flag or from the file,
+        # and a start with it fails with the same message.
+        for address, why in [(":65536", "port must be a number 0-65535"),
+                             ("127.0.0.1", "want [host]:port"),
+                             ("::1:9", "put an IPv6 host in brackets"),
+                             ("a b:9", "malformed host"),
+                             (":http", "port must be a number 0-65535")]:
+            with self.subTest(address=address):
+                path = self.write("web.yml", "web:\n  listen_address: "
+                                  "\"%s\"\n" % address)
+                for argv in (["--web.listen-address=" + address],
+                             ["--config.file=" + path]):
+                    check = self.run_binary(*argv, "--config.check")
+                    self.assertEqual(check.returncode, 1, check.stdout)
+                    self.assertNotIn("configuration is valid", check.stdout)
+                    self.assertIn('listen address "%s": %s' % (address, why),
+                                  check.stderr)
+                    start = self.run_binary(*argv, timeout=10)
+                    self.assertEqual(start.returncode, 1, start.stderr)
+                    self.assertEqual(start.stderr, check.stderr)
 
     def test_unreadable_files_exit_one_with_the_path(self):
         missing = os.path.join(self.dir, "absent.yml")

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -18,9 +17,6 @@ namespace nsexp {
 namespace {
 
 using std::chrono::milliseconds;
-
-// Index of each type in FileConfig::types, in the kernel's name order.
-constexpr std::size_t kMnt = 2, kNet = 3, kPid = 4, kUser = 6, kUts = 7;
 
 struct InvalidCase {
   const char* what;
@@ -55,7 +51,7 @@ const InvalidCase kInvalidCases[] = {
     {"unknown top-level key",
      "webb:\n  listen_address: \":1\"\n",
      "test.yml:1:1: ",
-     {"unknown key \"webb\"", "top level", "expected"}},
+     {"top level: unknown key \"webb\"", "(want web, log, collection"}},
     {"unknown key after valid ones",
      "log:\n  level: info\nmetrix: {}\n",
      "test.yml:3:1: ",
@@ -63,7 +59,7 @@ const InvalidCase kInvalidCases[] = {
     {"unknown nested key",
      "web:\n  listen_adress: \":1\"\n",
      "test.yml:2:3: ",
-     {"unknown key \"listen_adress\"", "in web", "listen_address"}},
+     {"web: unknown key \"listen_adress\"", "listen_address"}},
     {"unknown key nested deeper",
      "collection:\n  types: [pid]\n  minInterval: 5s\n",
      "test.yml:3:3: ",
@@ -71,48 +67,47 @@ const InvalidCase kInvalidCases[] = {
     {"top level is a list",
      "- web\n- log\n",
      "test.yml:1:1: ",
-     {"top level", "expected a mapping", "a list"}},
+     {"top level", "found a list, want a mapping"}},
     {"list where a mapping is expected",
      "log:\n  - level\n  - info\n",
      "test.yml:2:3: ",
-     {"log", "expected a mapping", "a list"}},
+     {"log", "found a list, want a mapping"}},
     {"scalar where a mapping is expected",
      "metrics: true\n",
      "test.yml:1:10: ",
-     {"metrics", "expected a mapping", "a scalar"}},
+     {"metrics", "found a scalar, want a mapping"}},
     {"mapping where a bool is expected",
      "metrics:\n  per_namespace_series:\n    enabled: true\n",
      "test.yml:3:5: ",
-     {"metrics.per_namespace_series", "expected true or false"}},
-    {"yes for a bool",
-     "collection:\n  exclude_kernel_threads: yes\n",
+     {"metrics.per_namespace_series", "found a mapping, want true or false"}},
+    {"y is not a YAML 1.1 bool here",
+     "collection:\n  exclude_kernel_threads: y\n",
      "test.yml:2:27: ",
-     {"collection.exclude_kernel_threads", "expected true or false",
-      "\"yes\""}},
+     {"collection.exclude_kernel_threads", "found \"y\", want true or false"}},
     {"maybe for a bool",
      "metrics:\n  per_namespace_series: maybe\n",
      "test.yml:2:25: ",
-     {"metrics.per_namespace_series", "expected true or false", "\"maybe\""}},
+     {"metrics.per_namespace_series", "found \"maybe\", want true or false"}},
     {"list where a string is expected",
      "web:\n  telemetry_path: [/a]\n",
      "test.yml:2:19: ",
-     {"web.telemetry_path", "expected a string", "a list"}},
+     {"web.telemetry_path", "found a list, want a string"}},
     {"duration without unit",
      "collection:\n  min_interval: 10\n",
      "test.yml:2:17: ",
-     {"collection.min_interval", "expected a duration", "\"10\""}},
+     {"collection.min_interval", "found \"10\", want a duration"}},
     {"duration in words",
      "collection:\n  min_interval: 10 seconds\n",
      "test.yml:2:17: ",
-     {"expected a duration", "\"10 seconds\""}},
+     {"found \"10 seconds\", want a duration"}},
     {"negative duration",
      "collection:\n  min_interval: -5s\n",
      "test.yml:2:17: ",
-     {"expected a duration", "\"-5s\""}},
+     {"found \"-5s\", want a duration"}},
     {"fractional duration",
      "collection:\n  min_interval: 1.5s\n",
      "test.yml:2:17: ",
-     {"expected a duration", "\"1.5s\""}},
+     {"found \"1.5s\", want a duration"}},
     {"bad regular expression",
      "filters:\n  exclude_commands: [\"ok.*\", \"(unclosed\"]\n",
      "test.yml:2:30: ",
@@ -134,7 +129,7 @@ const InvalidCase kInvalidCases[] = {
     {"types not a list",
      "collection:\n  types: pid\n",
      "test.yml:2:10: ",
-     {"collection.types", "expected a list"}},
+     {"collection.types", "found a scalar, want a list"}},
     {"empty types list",
      "collection:\n  types: []\n",
      "test.yml:2:10: ",
@@ -155,26 +150,51 @@ const InvalidCase kInvalidCases[] = {
      "web:\n  telemetry_path: metrics\n",
      "test.yml:2:19: ",
      {"web.telemetry_path", "'/'"}},
-    {"YAML syntax error: unclosed flow list",
+    {"invalid YAML: unclosed flow list",
      "collection:\n  types: [pid, user\n",
      "test.yml:3:1: ",
-     {"YAML syntax error"}},
-    {"YAML syntax error: a list item inside a mapping",
+     {"invalid YAML"}},
+    {"invalid YAML: a list item inside a mapping",
      "web:\n  - a\n  b: c\n",
      "test.yml:3:3: ",
-     {"YAML syntax error"}},
-    {"YAML syntax error: a value after a value",
+     {"invalid YAML"}},
+    {"invalid YAML: a value after a value",
      "log: level: info\n",
      "test.yml:1:11: ",
-     {"YAML syntax error"}},
-    {"YAML syntax error: tab indentation",
+     {"invalid YAML"}},
+    {"invalid YAML: tab indentation",
      "web:\n\tlisten_address: x\n",
      "test.yml:2:16: ",
-     {"YAML syntax error"}},
-    {"YAML syntax error: undefined alias",
+     {"invalid YAML"}},
+    {"invalid YAML: undefined alias",
      "log:\n  level: *lvl\n",
      "test.yml:2:10: ",
-     {"YAML syntax error", "anchor"}},
+     {"invalid YAML", "anchor"}},
+    {"duplicate key at the top level",
+     "log:\n  level: info\nlog:\n  level: debug\n",
+     "test.yml:3:1: ",
+     {"top level: duplicate key \"log\""}},
+    {"duplicate nested key",
+     "metrics:\n  per_namespace_series: true\n  per_namespace_series: "
+     "false\n",
+     "test.yml:3:3: ",
+     {"metrics: duplicate key \"per_namespace_series\""}},
+    {"two documents",
+     "log:\n  level: info\n---\nlog:\n  level: debug\n",
+     "test.yml:",
+     {"want one YAML document, found 2"}},
+    {"port out of range the server refuses",
+     "web:\n  listen_address: \":99999\"\n",
+     "test.yml:2:19: ",
+     {"web.listen_address", "port must be a number 0-65535"}},
+    {"IPv6 host without brackets the server refuses",
+     "web:\n  listen_address: \"::1:9\"\n",
+     "test.yml:2:19: ",
+     {"web.listen_address", "put an IPv6 host in brackets"}},
+    {"malformed host the server refuses",
+     "web:\n  listen_address: \"a b:9\"\n",
+     "test.yml:2:19: ",
+     {"web.listen_address", "malformed host"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -210,8 +230,8 @@ TEST(ConfigFileTest, EmptyFileGivesDefaults) {
 
 TEST(ConfigFileTest, DefaultsSelectEveryTypeAndNoFilter) {
   const FileConfig defaults;
-  for (bool b : defaults.types) EXPECT_TRUE(b);
-  for (bool b : defaults.exclude_types) EXPECT_FALSE(b);
+  EXPECT_EQ(defaults.types, NamespaceTypeSet::All());
+  EXPECT_TRUE(defaults.exclude_types.empty());
   EXPECT_TRUE(defaults.per_namespace_series);
 }
 
@@ -239,15 +259,14 @@ filters:
   EXPECT_EQ(cfg.telemetry_path, "/custom");
   EXPECT_EQ(cfg.log_level, "debug");
   EXPECT_EQ(cfg.log_format, "json");
-  std::array<bool, 8> types{};
-  types[kPid] = types[kUser] = types[kNet] = true;
-  EXPECT_EQ(cfg.types, types);
+  EXPECT_EQ(cfg.types,
+            NamespaceTypeSet({NamespaceType::kPid, NamespaceType::kUser,
+                              NamespaceType::kNet}));
   EXPECT_EQ(cfg.min_interval, milliseconds(90000));
   EXPECT_TRUE(cfg.exclude_kernel_threads);
   EXPECT_FALSE(cfg.per_namespace_series);
-  std::array<bool, 8> excluded{};
-  excluded[kMnt] = excluded[kUts] = true;
-  EXPECT_EQ(cfg.exclude_types, excluded);
+  EXPECT_EQ(cfg.exclude_types,
+            NamespaceTypeSet({NamespaceType::kMnt, NamespaceType::kUts}));
   EXPECT_EQ(cfg.exclude_commands,
             (std::vector<std::string>{"pause", "kworker/.*"}));
 }
@@ -259,7 +278,11 @@ TEST(ConfigFileTest, BoolSpellings) {
   };
   for (const Case& c :
        {Case{"true", true}, Case{"True", true}, Case{"TRUE", true},
-        Case{"false", false}, Case{"False", false}, Case{"FALSE", false}}) {
+        Case{"yes", true}, Case{"Yes", true}, Case{"YES", true},
+        Case{"on", true}, Case{"On", true}, Case{"ON", true},
+        Case{"false", false}, Case{"False", false}, Case{"FALSE", false},
+        Case{"no", false}, Case{"No", false}, Case{"NO", false},
+        Case{"off", false}, Case{"Off", false}, Case{"OFF", false}}) {
     FileConfig cfg;
     cfg.per_namespace_series = !c.want;
     const Status s = ParseConfigYaml(
@@ -275,7 +298,7 @@ TEST(ConfigFileTest, EmptyFilterListsAreAllowed) {
   const Status s = ParseConfigYaml(
       "filters:\n  exclude_types: []\n  exclude_commands: []\n", "f.yml", &cfg);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  for (bool b : cfg.exclude_types) EXPECT_FALSE(b);
+  EXPECT_TRUE(cfg.exclude_types.empty());
   EXPECT_TRUE(cfg.exclude_commands.empty());
 }
 
@@ -299,7 +322,10 @@ TEST(ConfigFileTest, LoadMissingFileNamesThePath) {
 TEST(ConfigFileTest, LoadDirectoryFails) {
   FileConfig cfg;
   const Status s = LoadConfigFile(NSEXP_EXAMPLES_DIR, &cfg);
-  EXPECT_FALSE(s.ok());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), std::string("--config.file ") + NSEXP_EXAMPLES_DIR +
+                             ": is a directory");
 }
 
 struct DurationCase {
@@ -411,9 +437,7 @@ TEST(ExamplesTest, KubernetesSharesScrapesAndDropsMountSeries) {
   EXPECT_EQ(cfg.min_interval, milliseconds(10000));
   EXPECT_TRUE(cfg.exclude_kernel_threads);
   EXPECT_TRUE(cfg.per_namespace_series);
-  std::array<bool, 8> excluded{};
-  excluded[kMnt] = true;
-  EXPECT_EQ(cfg.exclude_types, excluded);
+  EXPECT_EQ(cfg.exclude_types, NamespaceTypeSet({NamespaceType::kMnt}));
   EXPECT_TRUE(cfg.exclude_commands.empty());
 }
 

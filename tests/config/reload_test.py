@@ -63,7 +63,7 @@ class ReloadTest(ExporterTestCase):
         failed_line = [l for l in e.log_lines() if "reload failed" in l][0]
         self.assertIn("level=error", failed_line)
         self.assertIn(path + ":4:17: ", failed_line)
-        self.assertIn("expected a duration", failed_line)
+        self.assertIn("want a duration", failed_line)
         self.assertIn("keeping the running configuration", failed_line)
 
         after = e.scrape()

@@ -351,7 +351,7 @@ TEST(NamespaceTextTest, CountsForEveryTypeLimitsOnlyWhereGiven) {
 TEST(NamespaceTextTest, TypesFilterHonoured) {
   MetricsOptions options;
   options.types = {};
-  options.types[TypeIndex(NamespaceType::kNet)] = true;
+  options.types.Add(NamespaceType::kNet);
   const auto families = Written(SampleGraph(), SampleLimits(), options);
   for (const MetricFamily& f : families) {
     for (const ClientMetric& m : f.metric) {
@@ -366,7 +366,7 @@ TEST(NamespaceTextTest, TypesFilterHonoured) {
 
 TEST(NamespaceTextTest, ExcludedSeriesStillCounted) {
   MetricsOptions options;
-  options.exclude_types[TypeIndex(NamespaceType::kPid)] = true;
+  options.exclude_types.Add(NamespaceType::kPid);
   options.exclude_commands.emplace_back("nginx|sh");
   const auto families = Written(SampleGraph(), SampleLimits(), options);
   const MetricFamily& info = FamilyNamed(families, "linux_namespace_info");
@@ -448,7 +448,7 @@ TEST(NamespaceTextTest, BindMountInfoWithSanitisedPath) {
   EXPECT_EQ(Labels(*m)["path"].find('\n'), std::string::npos);
   // Left out with their namespace's per-namespace series.
   MetricsOptions no_net;
-  no_net.exclude_types[TypeIndex(NamespaceType::kNet)] = true;
+  no_net.exclude_types.Add(NamespaceType::kNet);
   EXPECT_TRUE(FamilyNamed(Written(SampleGraph(), SampleLimits(), no_net),
                           "linux_namespace_bind_mount_info")
                   .metric.empty());

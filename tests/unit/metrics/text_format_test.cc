@@ -156,7 +156,7 @@ class ReferenceFamilies {
       const std::string type(NamespaceTypeName(n.type));
       const std::string inode = std::to_string(n.inode);
       const bool hierarchical = type == "pid" || type == "user";
-      if (!o.types[TypeIndex(n.type)]) continue;
+      if (!o.types.Contains(n.type)) continue;
       if (hierarchical) ++by_depth[{type, n.depth}];
       if (!Exported(n, o)) continue;
       const auto opt = [](const auto& v) {
@@ -184,7 +184,7 @@ class ReferenceFamilies {
                               "Per-user limit on namespaces of each type, from "
                               "/proc/sys/user/max_<type>_namespaces.");
     for (NamespaceType t : kAllNamespaceTypes) {
-      if (!o.types[TypeIndex(t)]) continue;
+      if (!o.types.Contains(t)) continue;
       Sample(&counts, {{"type", std::string(NamespaceTypeName(t))}},
              static_cast<double>(g.count_by_type[TypeIndex(t)]));
       if (limits[TypeIndex(t)]) {
@@ -208,7 +208,7 @@ class ReferenceFamilies {
 
  private:
   static bool Exported(const NamespaceInfo& n, const MetricsOptions& o) {
-    if (!o.per_namespace_series || o.exclude_types[TypeIndex(n.type)]) {
+    if (!o.per_namespace_series || o.exclude_types.Contains(n.type)) {
       return false;
     }
     for (const std::regex& re : o.exclude_commands) {
@@ -241,8 +241,8 @@ TEST(TextFormatTest, NamespaceTextEqualsPrometheusCppSerialisation) {
   limits[TypeIndex(NamespaceType::kPid)] = 0;
   std::vector<MetricsOptions> variants(4);
   variants[1].per_namespace_series = false;
-  variants[2].exclude_types[TypeIndex(NamespaceType::kMnt)] = true;
-  variants[2].types[TypeIndex(NamespaceType::kTime)] = false;
+  variants[2].exclude_types.Add(NamespaceType::kMnt);
+  variants[2].types.Remove(NamespaceType::kTime);
   variants[3].exclude_commands.emplace_back("a.*");
   for (std::size_t v = 0; v < variants.size(); ++v) {
     SCOPED_TRACE(v);

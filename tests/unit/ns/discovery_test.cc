@@ -331,8 +331,8 @@ TEST_F(DiscoveryTest, TypesFilter) {
   AddNested(&ops_);
   DiscoveryOptions options;
   options.types = {};
-  options.types[TypeIndex(NamespaceType::kNet)] = true;
-  options.types[TypeIndex(NamespaceType::kPid)] = true;
+  options.types.Add(NamespaceType::kNet);
+  options.types.Add(NamespaceType::kPid);
   const NamespaceGraph g = Run("nested", options);
   for (const NamespaceInfo& n : g.namespaces) {
     EXPECT_TRUE(n.type == NamespaceType::kNet || n.type == NamespaceType::kPid)
@@ -543,7 +543,7 @@ TEST_F(DiscoveryTest, BindMountsOffOrFilteredOut) {
 
   DiscoveryOptions net_only;
   net_only.types = {};
-  net_only.types[TypeIndex(NamespaceType::kNet)] = true;
+  net_only.types.Add(NamespaceType::kNet);
   g = Run("bind_mounts", net_only);
   EXPECT_EQ(g.namespaces.size(), 3u);
   EXPECT_EQ(g.Find(NamespaceType::kUts, kBoundUts), nullptr);
@@ -764,7 +764,7 @@ TEST_F(HolderStageTest, UnselectedTypesAreNeitherOpenedNorListed) {
   shared_.to_open = {{NamespaceType::kUts, 4026532703}};
   DiscoveryOptions net_only;
   net_only.types = {};
-  net_only.types[TypeIndex(NamespaceType::kNet)] = true;
+  net_only.types.Add(NamespaceType::kNet);
   const NamespaceGraph g = Run("basic", net_only);
   EXPECT_THAT(shared_.selected, ElementsAre(true, false));
   EXPECT_NE(g.Find(NamespaceType::kNet, 4026532702), nullptr);
@@ -820,7 +820,7 @@ TEST(DiscoveryDepthTest, DeepestUserNamespaceTheKernelAllows) {
   Discoverer d(procfs.get(), &ops);
   DiscoveryOptions user_only;
   user_only.types = {};
-  user_only.types[TypeIndex(NamespaceType::kUser)] = true;
+  user_only.types.Add(NamespaceType::kUser);
   NamespaceGraph g;
   ASSERT_TRUE(d.Discover(user_only, &g).ok());
   ASSERT_EQ(g.namespaces.size(), kLevels + 1);
@@ -892,15 +892,39 @@ TEST_F(DiscoveryTest, SecondDiscoverUsesTheCache) {
   ExpectSameGraph(first, second);
 }
 
-TEST_F(DiscoveryTest, CacheWithoutIdsStillSavesIoctls) {
+TEST_F(DiscoveryTest, WithoutIdsTheCacheIsNotTrusted) {
+  // Nothing but NS_GET_ID tells a namespace from a newer one that took its
+  // inode, so without ids every walk asks the ioctls again.
   AddBasic(&ops_, /*with_ids=*/false);
   const NamespaceGraph first = Run("basic");
+  const int relations = ops_.total().relations();
+  const std::size_t resolved = discoverer_->last_resolved();
+  EXPECT_GT(relations, 0);
   ops_.ResetCalls();
   NamespaceGraph second;
   ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
-  EXPECT_EQ(ops_.total().relations(), 0);
+  EXPECT_EQ(ops_.total().relations(), relations);
+  EXPECT_EQ(discoverer_->last_resolved(), resolved);
   EXPECT_EQ(ops_.total().id, 0);  // known to be unsupported
   ExpectSameGraph(first, second);
+}
+
+TEST_F(DiscoveryTest, WithoutIdsAReusedInodeBetweenTwoWalksIsAskedAgain) {
+  AddNested(&ops_);
+  for (std::uint64_t inode : {kP1, kP2, kP3}) ops_.at(inode).id.reset();
+  const NamespaceGraph first = Run("nested");
+  EXPECT_EQ(Get(first, NamespaceType::kPid, kP2).parent_inode,
+            std::optional<std::uint64_t>(kP1));
+
+  // P2's inode now belongs to a new namespace under P3; no id says so.
+  ops_.at(kP2).parent = kP3;
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  const NamespaceInfo& p2 = Get(second, NamespaceType::kPid, kP2);
+  EXPECT_EQ(p2.parent_inode, std::optional<std::uint64_t>(kP3));
+  EXPECT_EQ(p2.depth, 2u);
+  EXPECT_EQ(Get(second, NamespaceType::kPid, kP1).children, 0u);
+  EXPECT_EQ(Get(second, NamespaceType::kPid, kP3).children, 2u);
 }
 
 TEST_F(DiscoveryTest, ChangedIdForTheSameInodeIsResolvedAgain) {
@@ -961,7 +985,7 @@ TEST_F(DiscoveryTest, TypesFilterAndCacheTogether) {
   AddNested(&ops_);
   DiscoveryOptions pid_only;
   pid_only.types = {};
-  pid_only.types[TypeIndex(NamespaceType::kPid)] = true;
+  pid_only.types.Add(NamespaceType::kPid);
   NamespaceGraph g = Run("nested", pid_only);
   EXPECT_EQ(g.namespaces.size(), 5u);
   // All types again: user namespaces are found, including owners that no

@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/namespace_type.h"
 #include "base/status.h"
 #include "ns/namespace_ops.h"
-#include "proc/namespace_type.h"
 #include "proc/proc_fs.h"
 
 namespace nsexp {

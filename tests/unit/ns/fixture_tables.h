@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/namespace_type.h"
 #include "ns/fake_namespace_ops.h"
-#include "proc/namespace_type.h"
 
 namespace nsexp {
 namespace fixture {

@@ -1,0 +1,140 @@
+// The collector and the web server, wired from the runtime configuration.
+#include "app/exporter_service.h"
+
+#include <iostream>
+#include <utility>
+
+#include "base/logging.h"
+#include "ns/discovery.h"
+#include "ns/namespace_ops.h"
+#include "ns/tree_view.h"
+
+namespace nsexp {
+
+namespace {
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+}  // namespace
+
+CollectorOptions ToCollectorOptions(const RuntimeConfig& config,
+                                    const BuildInfo& build) {
+  CollectorOptions o;
+  o.discovery.types = config.types;
+  o.discovery.exclude_kernel_threads = config.exclude_kernel_threads;
+  o.discovery.bind_mounts = config.bind_mounts;
+  o.metrics.per_namespace_series = config.per_namespace_series;
+  o.metrics.exclude_types = config.exclude_types;
+  o.metrics.exclude_commands = config.exclude_commands;
+  o.min_interval = config.min_interval;
+  o.version = build.version;
+  o.revision = build.revision;
+  return o;
+}
+
+WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
+                        const BuildInfo& build) {
+  WebOptions o;
+  o.listen_address = config.listen_address;
+  o.telemetry_path = config.telemetry_path;
+  o.version = build.version;
+  o.basic_auth_users = web.basic_auth_users;
+  o.extra_headers = web.http.headers;
+  return o;
+}
+
+void ApplyLogOptions(const RuntimeConfig& config) {
+  SetLogOptions(config.log_level, config.log_format);
+}
+
+void LogPrivileges(const Status& status, const PrivilegeReport& report) {
+  if (!status.ok()) {
+    Log(LogLevel::kWarn, "could not restrict privileges",
+        {{"err", status.ToString()}});
+    return;
+  }
+  const std::string kept = Join(report.kept);
+  Log(LogLevel::kInfo, "privileges restricted",
+      {{"kept_capabilities", kept.empty() ? "none" : kept},
+       {"no_new_privs", report.no_new_privs ? "true" : "false"}});
+  if (!report.missing.empty()) {
+    Log(LogLevel::kWarn,
+        "missing capabilities: other users' processes will be skipped and "
+        "counted as permission_denied (partial picture)",
+        {{"missing_capabilities", Join(report.missing)}});
+  }
+}
+
+ExporterService::ExporterService(BuildInfo build,
+                                 std::shared_ptr<NamespaceCollector> collector)
+    : build_(std::move(build)), collector_(std::move(collector)) {}
+
+Status ExporterService::Start(const Config& flags, const RuntimeConfig& config,
+                              const WebConfig& web, const BuildInfo& build,
+                              std::unique_ptr<ProcFs> procfs,
+                              std::unique_ptr<ExporterService>* out) {
+  std::unique_ptr<ExporterService> service(
+      new ExporterService(build, std::make_shared<NamespaceCollector>(
+                                     std::move(procfs), NewRealNamespaceOps(),
+                                     ToCollectorOptions(config, build))));
+  const WebOptions options = ToWebOptions(config, web, build);
+  const Status s =
+      WebServer::Start(options, service->collector_, &service->server_);
+  if (!s.ok()) return s;
+  std::vector<std::string> ports;
+  for (int p : service->server_->ports()) ports.push_back(std::to_string(p));
+  Log(LogLevel::kInfo, "listening",
+      {{"address", options.listen_address},
+       {"ports", Join(ports)},
+       {"telemetry_path", options.telemetry_path},
+       {"procfs", flags.procfs},
+       {"config_file", flags.config_file},
+       {"version", build.version},
+       {"revision", build.revision}});
+  *out = std::move(service);
+  return Status::Ok();
+}
+
+void ExporterService::Apply(const RuntimeConfig& config) {
+  ApplyLogOptions(config);
+  collector_->UpdateOptions(ToCollectorOptions(config, build_));
+}
+
+void ExporterService::RecordReload(bool success) {
+  collector_->RecordReload(success);
+}
+
+bool ExporterService::Shutdown(std::chrono::milliseconds timeout) {
+  if (!server_) return true;
+  const bool drained = server_->Shutdown(timeout);
+  server_.reset();
+  return drained;
+}
+
+int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs) {
+  auto ops = NewRealNamespaceOps();
+  Discoverer discoverer(procfs.get(), ops.get());
+  DiscoveryOptions opts;
+  opts.collect_members = true;
+  NamespaceGraph graph;
+  const Status s = discoverer.Discover(opts, &graph);
+  if (!s.ok()) {
+    std::cerr << "linux_namespace_exporter: " << s.ToString() << std::endl;
+    return 1;
+  }
+  const auto type = ParseNamespaceType(flags.tree_type);
+  std::cout << RenderTree(
+      *procfs, graph, type.value_or(NamespaceType::kPid),
+      flags.tree_format == "json" ? TreeFormat::kJson : TreeFormat::kText);
+  if (graph.stats.permission_denied > 0) {
+    std::cerr << "linux_namespace_exporter: partial picture: "
+              << DeniedSummary(graph.stats) << std::endl;
+  }
+  return std::cout.good() ? 0 : 1;
+}
+
+}  // namespace nsexp

@@ -1,0 +1,81 @@
+// ExporterService: the collector and the web server, built from the
+// runtime configuration, and the settings each of them takes.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "app/runner.h"
+#include "base/privileges.h"
+#include "base/status.h"
+#include "collector/namespace_collector.h"
+#include "config/config.h"
+#include "config/runtime_config.h"
+#include "config/web_config.h"
+#include "http/web_server.h"
+#include "proc/proc_fs.h"
+
+namespace nsexp {
+
+// The name and revision the exporter reports (--version, build_info).
+struct BuildInfo {
+  std::string version;
+  std::string revision;
+};
+
+// The collector's share of "config". Pure.
+CollectorOptions ToCollectorOptions(const RuntimeConfig& config,
+                                    const BuildInfo& build);
+
+// The web server's share of "config" and of the web configuration file.
+// Pure.
+WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
+                        const BuildInfo& build);
+
+// Applies the log level and format of "config" to the process.
+void ApplyLogOptions(const RuntimeConfig& config);
+
+// Logs what RestrictPrivileges() did: the capabilities kept, and a warning
+// naming those missing (their absence leaves a partial picture).
+void LogPrivileges(const Status& status, const PrivilegeReport& report);
+
+// The exporter while it serves: a NamespaceCollector on the real nsfs
+// ioctls and a WebServer in front of it. Not copyable. Apply() and
+// RecordReload() are thread-safe; Shutdown() is for the thread that owns it.
+class ExporterService final : public Service {
+ public:
+  // Starts collecting from "procfs" and serving, then logs "listening" with
+  // the address, the ports bound and the flags' procfs and configuration
+  // file. The errors of WebServer::Start (address in use, malformed
+  // address).
+  [[nodiscard]] static Status Start(const Config& flags,
+                                    const RuntimeConfig& config,
+                                    const WebConfig& web,
+                                    const BuildInfo& build,
+                                    std::unique_ptr<ProcFs> procfs,
+                                    std::unique_ptr<ExporterService>* out);
+  ExporterService(const ExporterService&) = delete;
+  ExporterService& operator=(const ExporterService&) = delete;
+
+  void Apply(const RuntimeConfig& config) override;
+  void RecordReload(bool success) override;
+  // Stops the server (see WebServer::Shutdown) and releases it.
+  bool Shutdown(std::chrono::milliseconds timeout) override;
+
+ private:
+  ExporterService(BuildInfo build,
+                  std::shared_ptr<NamespaceCollector> collector);
+
+  const BuildInfo build_;
+  std::shared_ptr<NamespaceCollector> collector_;
+  std::unique_ptr<WebServer> server_;
+};
+
+// The `tree` subcommand: discovers once from "procfs" and prints the
+// hierarchy of flags.tree_type as flags.tree_format to stdout; a partial
+// picture (denied processes) is said on stderr. Returns the exit code: 0,
+// or 1 when discovery or the output failed.
+int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs);
+
+}  // namespace nsexp
