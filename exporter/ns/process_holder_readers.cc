@@ -117,7 +117,11 @@ void ThreadReader::Read(const HolderScope& scope, HolderFindings* out) {
     if (tids.size() < 2) continue;  // only the main thread
     UniqueFd own_dir;
     if (!scope.procfs.OpenPidNs(pid, &own_dir).ok()) continue;
+    // The ptrace read check covers every thread of a process alike: one
+    // denial is counted once and ends the process.
+    bool denied = false;
     for (pid_t tid : tids) {
+      if (denied) break;
       if (tid == pid) continue;
       UniqueFd task_dir;
       const Status ts = scope.procfs.OpenTaskNs(pid, tid, &task_dir);
@@ -133,6 +137,7 @@ void ThreadReader::Read(const HolderScope& scope, HolderFindings* out) {
         if (rs.IsNotFound()) continue;  // the thread exited
         if (!rs.ok()) {
           CountHolderError(rs, &out->stats);
+          denied = rs.IsPermissionDenied();
           break;
         }
         NamespaceLink own{};
