@@ -29,6 +29,11 @@ PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 JOIN = """linux_namespace_container_processes
   * on(container_id) group_left(namespace, pod, container)
     max by (container_id, namespace, pod, container) (kube_pod_container_info)"""
+# The README's join by pod UID, verbatim: valid PromQL (a podman container
+# has no pod, so it returns nothing here).
+POD_JOIN = """count by (pod_uid) (linux_namespace_container_processes{type="net"})
+  * on(pod_uid) group_left(namespace, pod)
+    label_replace(kube_pod_info, "pod_uid", "$1", "uid", "(.+)")"""
 POD_UID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 
@@ -115,6 +120,7 @@ scrape_configs:
                         ("team-a", "web-0", "web"), "namespace, pod and container from the fixture")
             f.check(all(r["metric"].get("pod") != "db-0" for r in rows),
                     "the fixture's other pod joins nothing")
+            f.equal(query(base, POD_JOIN), [], "the README's pod UID join runs (no pod here)")
         finally:
             prom.stop(timeout=20)
             ksm.shutdown()
