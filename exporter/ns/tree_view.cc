@@ -11,6 +11,8 @@ namespace nsexp {
 namespace {
 
 constexpr std::size_t kMaxCommandBytes = 256;
+// Bound on a holder description (a mount point can be long).
+constexpr std::size_t kMaxHeldByBytes = 512;
 
 struct Member {
   pid_t pid = 0;
@@ -153,6 +155,10 @@ class Renderer {
     if (n.ns_id) out_ += " ns_id=" + std::to_string(*n.ns_id);
     if (n.owner_uid) out_ += " owner_uid=" + std::to_string(*n.owner_uid);
     out_ += " processes=" + std::to_string(n.processes);
+    // How a namespace without processes is held, when a holder reader said.
+    if (n.processes == 0 && !n.held_by.empty()) {
+      out_ += " (" + SanitizeUtf8(n.held_by, kMaxHeldByBytes) + ")";
+    }
     out_.push_back('\n');
   }
 
@@ -192,6 +198,10 @@ class Renderer {
       out_ += ",\"depth\":" + std::to_string(n.depth);
     }
     out_ += ",\"processes\":" + std::to_string(n.processes);
+    if (!n.held_by.empty()) {
+      out_ += ",\"held_by\":" +
+              JsonString(SanitizeUtf8(n.held_by, kMaxHeldByBytes));
+    }
   }
 
   void JsonMembers(const NamespaceInfo& n) {

@@ -19,7 +19,11 @@ enum class TreeFormat { kText, kJson };
 // through "procfs" (a member that has exited shows as such). A command
 // name is shown as the command label of the metrics shows it: valid UTF-8,
 // every control character (tab and newline included) as U+FFFD, at most 256
-// bytes; JSON escapes only quote and backslash on top. Thread-safe.
+// bytes; JSON escapes only quote and backslash on top. A namespace without
+// processes that a holder reader described (NamespaceInfo::held_by) shows
+// how it is held after its header, "(bind mount /run/netns/t1 in
+// mnt:[...])", and as "held_by" in JSON, sanitised the same way (at most
+// 512 bytes). Thread-safe.
 std::string RenderTree(const ProcFs& procfs, const NamespaceGraph& graph,
                        NamespaceType type, TreeFormat format);
 
