@@ -31,6 +31,10 @@ CollectorOptions ToCollectorOptions(const RuntimeConfig& config,
   o.discovery.types = config.types;
   o.discovery.exclude_kernel_threads = config.exclude_kernel_threads;
   o.discovery.bind_mounts = config.bind_mounts;
+  o.discovery.fds = config.fds;
+  o.discovery.for_children = config.for_children;
+  o.discovery.threads = config.threads;
+  o.discovery.cgroups = config.containers;
   o.metrics.per_namespace_series = config.per_namespace_series;
   o.metrics.exclude_types = config.exclude_types;
   o.metrics.exclude_commands = config.exclude_commands;

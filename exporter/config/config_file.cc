@@ -80,7 +80,8 @@ void ParseLog(const YAML::Node& n, FileConfig* c) {
 void ParseCollection(const YAML::Node& n, FileConfig* c) {
   CheckYamlKeys(
       n, "collection",
-      {"types", "min_interval", "exclude_kernel_threads", "bind_mounts"});
+      {"types", "min_interval", "exclude_kernel_threads", "bind_mounts", "fds",
+       "for_children", "threads", "containers"});
   if (n["types"]) {
     c->types = GetTypeSet(n["types"], "collection.types");
     if (c->types.empty()) {
@@ -98,8 +99,13 @@ void ParseCollection(const YAML::Node& n, FileConfig* c) {
     }
     c->min_interval = *d;
   }
-  if (n["bind_mounts"]) {
-    c->bind_mounts = YamlBool(n["bind_mounts"], "collection.bind_mounts");
+  const std::pair<const char*, bool*> switches[] = {
+      {"bind_mounts", &c->bind_mounts},   {"fds", &c->fds},
+      {"for_children", &c->for_children}, {"threads", &c->threads},
+      {"containers", &c->containers},
+  };
+  for (const auto& [key, field] : switches) {
+    if (n[key]) *field = YamlBool(n[key], std::string("collection.") + key);
   }
   if (n["exclude_kernel_threads"]) {
     c->exclude_kernel_threads = YamlBool(n["exclude_kernel_threads"],

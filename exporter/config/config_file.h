@@ -25,9 +25,17 @@ struct CollectionSettings {
   // Leave kernel threads out of process counts (costs one read of
   // /proc/PID/stat per process).
   bool exclude_kernel_threads = false;
-  // Also report namespaces held only by a bind mount (ip netns add), from
-  // the mountinfo of the exporter and of PID 1.
+  // The holders besides member processes (see docs/performance.md for
+  // their cost): bind mounts of nsfs files (ip netns add) in every mount
+  // namespace; open nsfs fds; pid_for_children and time_for_children;
+  // threads in namespaces of their own.
   bool bind_mounts = true;
+  bool fds = false;
+  bool for_children = false;
+  bool threads = false;
+  // Read /proc/PID/cgroup of every process to attribute member processes
+  // to containers and pods (linux_namespace_container_processes).
+  bool containers = true;
   // metrics:
   // Export one series per namespace; off leaves the aggregates only.
   bool per_namespace_series = true;

@@ -3,10 +3,15 @@
 
 #include <charconv>
 #include <map>
+#include <optional>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "base/utf8.h"
 #include "metrics/text_format.h"
+#include "proc/proc_fs.h"
+#include "workload/workload.h"
 
 namespace nsexp {
 
@@ -44,7 +49,39 @@ constexpr FamilySpec kByDepth = {
     "linux_namespaces_by_depth",
     "Pid and user namespaces at each nesting level (0 = topmost visible)."};
 
+constexpr FamilySpec kHolders = {
+    "linux_namespace_holders",
+    "Holders of a namespace other than its member processes, by kind: "
+    "thread, fd, socket, bind_mount, for_children."};
+constexpr FamilySpec kBindMountInfo = {
+    "linux_namespace_bind_mount_info",
+    "One bind mount of a namespace's nsfs file, in the mount namespace "
+    "mount_ns_inode; name is NAME for /run/netns/NAME; value is always 1."};
+constexpr FamilySpec kContainerProcesses = {
+    "linux_namespace_container_processes",
+    "Member processes of a namespace that belong to one container, from "
+    "/proc/PID/cgroup; container_id as kube-state-metrics writes it."};
+
 using LabelView = std::pair<std::string_view, std::string_view>;
+
+// The container of each cgroup text of the graph, by index; nullopt for
+// host processes.
+std::vector<std::optional<Workload>> ClassifyCgroups(
+    const NamespaceGraph& graph) {
+  std::vector<std::optional<Workload>> out;
+  out.reserve(graph.cgroups.size());
+  for (const std::string& text : graph.cgroups) {
+    const std::vector<CgroupEntry> entries = ParseCgroupFile(text);
+    std::optional<Workload> w =
+        ClassifyCgroupPaths(CgroupPathsByPreference(entries));
+    if (w) {
+      w->container_id = UntrustedLabelValue(w->container_id);
+      w->pod_uid = UntrustedLabelValue(w->pod_uid);
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
 
 // Decimal text of a number in a caller-owned buffer, without allocating.
 class Number {
@@ -158,6 +195,61 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
   };
   per_namespace(kProcesses, false,
                 [](const NamespaceInfo& n) { return n.processes; });
+
+  sink->Begin(kHolders, exported.size());
+  for (const NamespaceInfo* n : exported) {
+    const Number inode(n->inode);
+    for (HolderKind k : kAllHolderKinds) {
+      const std::uint32_t count = n->holders[static_cast<std::size_t>(k)];
+      if (count == 0) continue;
+      sink->Sample({{"type", NamespaceTypeName(n->type)},
+                    {"inode", inode.view()},
+                    {"holder", HolderKindName(k)}},
+                   count);
+    }
+  }
+
+  sink->Begin(kBindMountInfo, graph.bind_mounts.size());
+  for (const BindMountRecord& b : graph.bind_mounts) {
+    const NamespaceInfo* n = graph.Find(b.type, b.inode);
+    if (n == nullptr || !PerNamespaceExported(*n, options)) continue;
+    const Number inode(b.inode), mnt(b.mount_ns_inode);
+    const std::string path = UntrustedLabelValue(b.path);
+    const std::string name = UntrustedLabelValue(b.name);
+    sink->Sample({{"type", NamespaceTypeName(b.type)},
+                  {"inode", inode.view()},
+                  {"mount_ns_inode", mnt.view()},
+                  {"path", path},
+                  {"name", name}},
+                 1);
+  }
+
+  if (!graph.cgroups.empty()) {
+    const std::vector<std::optional<Workload>> workloads =
+        ClassifyCgroups(graph);
+    sink->Begin(kContainerProcesses, exported.size());
+    // Several cgroups (a container's sub-cgroups) can name one container.
+    std::map<std::tuple<std::string_view, std::string_view, std::string_view>,
+             std::uint64_t>
+        by_container;
+    for (const NamespaceInfo* n : exported) {
+      by_container.clear();
+      for (const auto& [index, count] : n->cgroup_members) {
+        if (index >= workloads.size() || !workloads[index]) continue;
+        const Workload& w = *workloads[index];
+        by_container[{w.container_runtime, w.container_id, w.pod_uid}] += count;
+      }
+      const Number inode(n->inode);
+      for (const auto& [key, count] : by_container) {
+        sink->Sample({{"type", NamespaceTypeName(n->type)},
+                      {"inode", inode.view()},
+                      {"container_runtime", std::get<0>(key)},
+                      {"container_id", std::get<1>(key)},
+                      {"pod_uid", std::get<2>(key)}},
+                     static_cast<double>(count));
+      }
+    }
+  }
   per_namespace(kDepth, true, [](const NamespaceInfo& n) { return n.depth; });
   per_namespace(kChildren, true,
                 [](const NamespaceInfo& n) { return n.children; });

@@ -41,7 +41,11 @@ struct MetricsOptions {
 };
 
 // Appends linux_namespace_info, _processes, _depth, _children (one series
-// per namespace), linux_namespaces and linux_namespace_limit (one per type),
+// per namespace), linux_namespace_holders (one per namespace and holder
+// kind it has), linux_namespace_bind_mount_info (one per bind mount),
+// linux_namespace_container_processes (one per namespace and container of
+// its members, when the graph has cgroups; host processes make none),
+// linux_namespaces and linux_namespace_limit (one per type),
 // and linux_namespaces_by_depth (one per pid/user depth level) to *out in
 // the text exposition format, straight from the graph: the /metrics
 // writer, whose memory is the text alone (no MetricFamily values; about 4x

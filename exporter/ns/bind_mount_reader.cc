@@ -1,6 +1,8 @@
-// BindMountReader: nsfs mounts from mountinfo, opened through /proc/PID/root.
+// BindMountReader: nsfs mounts from the mountinfo of every mount namespace,
+// opened through /proc/PID/root.
 #include "ns/bind_mount_reader.h"
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -10,15 +12,59 @@
 
 namespace nsexp {
 
+namespace {
+
+// Every mount namespace, ascending by inode, with its lowest member PID
+// (0: none), from the scope or, when mnt is not collected, from each
+// process's mnt link.
+std::vector<std::pair<std::uint64_t, pid_t>> MountNamespaces(
+    const HolderScope& scope, HolderStats* stats) {
+  if (scope.members && scope.selected(NamespaceType::kMnt)) {
+    return scope.members(NamespaceType::kMnt);
+  }
+  std::map<std::uint64_t, pid_t> lowest;
+  for (pid_t pid : scope.pids) {
+    UniqueFd ns_dir;
+    NamespaceLink link{};
+    Status s = scope.procfs.OpenPidNs(pid, &ns_dir);
+    if (s.ok()) {
+      s = ProcFs::ReadNamespaceLinkIn(ns_dir.get(), NamespaceType::kMnt, &link);
+    }
+    if (!s.ok()) {
+      // The walk has counted the process already; a vanished one is normal.
+      if (!s.IsNotFound()) CountHolderError(s, stats);
+      continue;
+    }
+    lowest.emplace(link.inode, pid);  // PIDs ascend: the first is lowest
+  }
+  return {lowest.begin(), lowest.end()};
+}
+
+}  // namespace
+
+std::string BindMountName(std::string_view mount_point) {
+  for (std::string_view dir : {"/run/netns/", "/var/run/netns/"}) {
+    if (mount_point.substr(0, dir.size()) != dir) continue;
+    const std::string_view name = mount_point.substr(dir.size());
+    if (name.empty() || name.find('/') != std::string_view::npos) return "";
+    return std::string(name);
+  }
+  return "";
+}
+
 bool BindMountReader::Enabled(const DiscoveryOptions& options) const {
   return options.bind_mounts;
 }
 
 void BindMountReader::Read(const HolderScope& scope, HolderFindings* out) {
-  // The same mount is usually in both lists (the exporter and PID 1 share
-  // a mount namespace on a host): open it once.
+  // A mount that several mount namespaces list (propagation) is opened once.
   std::set<std::pair<NamespaceType, std::uint64_t>> opened;
-  for (const char* source : {"self", "1"}) {
+  for (const auto& [mnt_inode, pid] : MountNamespaces(scope, &out->stats)) {
+    if (pid == 0) {
+      ++out->stats.unscanned;
+      continue;
+    }
+    const std::string source = std::to_string(pid);
     std::vector<NsfsMount> mounts;
     const Status rs = scope.procfs.ReadNsfsMounts(source, &mounts);
     if (!rs.ok()) {
@@ -29,6 +75,13 @@ void BindMountReader::Read(const HolderScope& scope, HolderFindings* out) {
       if (!scope.selected(m.link.type)) continue;
       ++out->stats.holders;
       out->held.push_back(m.link);
+      if (scope.describe) {
+        out->how.push_back("bind mount " + m.mount_point + " in mnt:[" +
+                           std::to_string(mnt_inode) + "]");
+      }
+      out->bind_mounts.push_back(BindMountRecord{m.link.type, m.link.inode,
+                                                 mnt_inode, m.mount_point,
+                                                 BindMountName(m.mount_point)});
       if (!scope.unresolved(m.link) ||
           opened.count({m.link.type, m.link.inode}) != 0) {
         continue;

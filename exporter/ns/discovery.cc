@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "ns/bind_mount_reader.h"
+#include "ns/process_holder_readers.h"
 
 namespace nsexp {
 
@@ -38,6 +40,9 @@ constexpr std::uint32_t kMaxNestingDepth = 33;
 
 std::vector<std::unique_ptr<HolderReader>> DefaultHolderReaders() {
   std::vector<std::unique_ptr<HolderReader>> readers;
+  readers.push_back(std::make_unique<ForChildrenReader>());
+  readers.push_back(std::make_unique<ThreadReader>());
+  readers.push_back(std::make_unique<FdReader>());
   readers.push_back(std::make_unique<BindMountReader>());
   return readers;
 }
@@ -66,7 +71,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
   for (pid_t pid : pids) WalkProcess(pid, &run);
   ReadOtherHolders(pids, &run);
   EvictUnseen();
-  BuildGraph(&run.entries, out);
+  BuildGraph(&run, out);
   LinkHierarchy(out);
   return Status::Ok();
 }
@@ -95,6 +100,7 @@ struct Discoverer::ProcessScan {
   bool other = false;
   bool have_comm = false;
   std::string comm;
+  std::vector<Entry*> joined;  // the namespaces it is a member of
 };
 
 void Discoverer::WalkProcess(pid_t pid, Run* run) {
@@ -106,6 +112,19 @@ void Discoverer::WalkProcess(pid_t pid, Run* run) {
   scan.ns_dir = ns_dir.get();
   ReadLinks(&scan, run);
   Tally(scan, run->stats);
+  if (options_.cgroups && !scan.joined.empty()) CountCgroup(scan, run);
+}
+
+// Reads the process's cgroup file and counts the process under it in each
+// namespace it joined. Processes share a handful of cgroup files, so the
+// text is interned. A process that exits first is simply not counted.
+void Discoverer::CountCgroup(const ProcessScan& scan, Run* run) {
+  std::string text;
+  if (!procfs_->ReadCgroupText(scan.pid, &text).ok()) return;
+  auto [it, inserted] = run->cgroup_index.try_emplace(
+      std::move(text), static_cast<std::uint32_t>(run->cgroups.size()));
+  if (inserted) run->cgroups.push_back(it->first);
+  for (Entry* e : scan.joined) ++e->cgroup_counts[it->second];
 }
 
 // Opens /proc/PID/ns and applies the kernel-thread filter. False when the
@@ -180,6 +199,7 @@ void Discoverer::ReadLinks(ProcessScan* scan, Run* run) {
 void Discoverer::AddMember(ProcessScan* scan, Entry* e) {
   ++e->info.processes;
   if (options_.collect_members) e->info.members.push_back(scan->pid);
+  if (options_.cgroups) scan->joined.push_back(e);
   if (e->info.pid != 0) return;
   // PIDs ascend, so the first member seen is the lowest.
   e->info.pid = scan->pid;
@@ -366,27 +386,54 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
 
 void Discoverer::ReadOtherHolders(const std::vector<pid_t>& pids, Run* run) {
   const EntryMap& entries = run->entries;
-  const HolderScope scope{*procfs_, *ops_, pids,
-                          [this](NamespaceType type) { return Selected(type); },
-                          [&entries](const NamespaceLink& link) {
-                            auto it = entries.find(Key{link.type, link.inode});
-                            return it == entries.end() || !it->second.resolved;
-                          }};
+  HolderScope scope{
+      *procfs_,
+      *ops_,
+      pids,
+      [this](NamespaceType type) { return Selected(type); },
+      [&entries](const NamespaceLink& link) {
+        auto it = entries.find(Key{link.type, link.inode});
+        return it == entries.end() || !it->second.resolved;
+      },
+      [this, &entries](NamespaceType type) { return MembersOf(type, entries); },
+      options_.collect_members};
   for (const std::unique_ptr<HolderReader>& reader : readers_) {
     if (!reader->Enabled(options_)) continue;
     HolderFindings findings;
     reader->Read(scope, &findings);
-    findings.stats.kind = std::string(reader->kind());
-    AddFindings(&findings, run);
+    findings.stats.kind = std::string(HolderKindName(reader->kind()));
+    AddFindings(reader->kind(), &findings, run);
     run->stats->holders.push_back(std::move(findings.stats));
   }
 }
 
-// Every held namespace becomes an entry, and every opened one not yet
-// resolved is resolved as the walk's are.
-void Discoverer::AddFindings(HolderFindings* findings, Run* run) {
-  for (const NamespaceLink& link : findings->held) {
-    if (Selected(link.type)) EntryFor(link, &run->entries);
+// The namespaces of "type" found so far with their lowest member PIDs.
+std::vector<std::pair<std::uint64_t, pid_t>> Discoverer::MembersOf(
+    NamespaceType type, const EntryMap& entries) const {
+  std::vector<std::pair<std::uint64_t, pid_t>> out;
+  for (const auto& [key, e] : entries) {
+    if (key.type == type) out.emplace_back(key.inode, e.info.pid);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every held namespace becomes an entry and counts one holder of "kind",
+// and every opened one not yet resolved is resolved as the walk's are.
+void Discoverer::AddFindings(HolderKind kind, HolderFindings* findings,
+                             Run* run) {
+  const std::size_t k = static_cast<std::size_t>(kind);
+  for (std::size_t i = 0; i < findings->held.size(); ++i) {
+    const NamespaceLink& link = findings->held[i];
+    if (!Selected(link.type)) continue;
+    Entry& e = EntryFor(link, &run->entries);
+    ++e.info.holders[k];
+    if (i < findings->how.size() && e.info.held_by.empty()) {
+      e.info.held_by = std::move(findings->how[i]);
+    }
+  }
+  for (BindMountRecord& b : findings->bind_mounts) {
+    if (Selected(b.type)) run->bind_mounts.push_back(std::move(b));
   }
   for (const NsHandle& handle : findings->opened) {
     if (!Selected(handle.type)) continue;
@@ -412,9 +459,21 @@ void Discoverer::EvictUnseen() {
 
 // Moves the entries into the graph, sorted by (type, inode), and counts
 // them by type.
-void Discoverer::BuildGraph(EntryMap* entries, NamespaceGraph* out) {
-  out->namespaces.reserve(entries->size());
-  for (auto& [key, e] : *entries) out->namespaces.push_back(std::move(e.info));
+void Discoverer::BuildGraph(Run* run, NamespaceGraph* out) {
+  out->namespaces.reserve(run->entries.size());
+  for (auto& [key, e] : run->entries) {
+    e.info.cgroup_members.assign(e.cgroup_counts.begin(),
+                                 e.cgroup_counts.end());
+    std::sort(e.info.cgroup_members.begin(), e.info.cgroup_members.end());
+    out->namespaces.push_back(std::move(e.info));
+  }
+  out->cgroups = std::move(run->cgroups);
+  out->bind_mounts = std::move(run->bind_mounts);
+  std::sort(out->bind_mounts.begin(), out->bind_mounts.end(),
+            [](const BindMountRecord& a, const BindMountRecord& b) {
+              return std::tie(a.type, a.inode, a.mount_ns_inode, a.path) <
+                     std::tie(b.type, b.inode, b.mount_ns_inode, b.path);
+            });
   std::sort(out->namespaces.begin(), out->namespaces.end(),
             [](const NamespaceInfo& a, const NamespaceInfo& b) {
               return std::make_pair(a.type, a.inode) <

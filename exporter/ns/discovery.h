@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -25,13 +27,27 @@ struct DiscoveryOptions {
   // Leave kernel threads out entirely (one extra read of /proc/PID/stat per
   // process, so off by default).
   bool exclude_kernel_threads = false;
-  // Also find namespaces held only by a bind mount of their nsfs file
-  // (`ip netns add`, container runtimes' /run/.../netns), from the
-  // mountinfo of the exporter itself and of PID 1 (the host's init when
-  // the exporter sees the host's PIDs): the BindMountReader. A new holder
-  // kind adds its switch here and its HolderReader to
-  // DefaultHolderReaders().
+  // The holder readers (stage 3), each finding namespaces held by
+  // something other than a member process. A new holder kind adds its
+  // switch here and its HolderReader to DefaultHolderReaders(). Defaults
+  // follow the costs measured in docs/performance.md.
+  //
+  // Bind mounts of nsfs files (`ip netns add`, container runtimes'
+  // /run/.../netns) in every mount namespace: the BindMountReader.
   bool bind_mounts = true;
+  // Open nsfs file descriptors: the FdReader. Off: it doubled the walk at
+  // 10k processes with three fds each, and grows with every fd.
+  bool fds = false;
+  // pid_for_children and time_for_children: the ForChildrenReader. Off:
+  // +40% over the walk at 10k processes.
+  bool for_children = false;
+  // Threads in namespaces of their own: the ThreadReader. Off: its cost
+  // grows with every thread of every multi-threaded process.
+  bool threads = false;
+  // Read /proc/PID/cgroup of every process and count each namespace's
+  // member processes by cgroup (NamespaceInfo::cgroup_members), for
+  // container attribution.
+  bool cgroups = true;
 };
 
 // Runs discovery in four stages, each a function below:
@@ -46,8 +62,9 @@ struct DiscoveryOptions {
 //     again on every run without it.
 //     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
 //     member processes;
-//  3. other holders: each HolderReader (bind mounts today) adds the
-//     namespaces its kind of holder holds, resolved as in stage 2;
+//  3. other holders: each HolderReader (*_for_children, threads, fds, bind
+//     mounts) adds the namespaces its kind of holder holds, counted by
+//     kind in NamespaceInfo::holders and resolved as in stage 2;
 //  4. finish: forget cached namespaces this run did not see, sort, count
 //     by type, and compute depth and children.
 //
@@ -105,12 +122,17 @@ class Discoverer {
   struct Entry {
     NamespaceInfo info;
     bool resolved = false;
+    // Member processes by index into Run::cgroups.
+    std::unordered_map<std::uint32_t, std::uint32_t> cgroup_counts;
   };
   using EntryMap = std::unordered_map<Key, Entry, KeyHash>;
   // What one Discover() builds up, passed from stage to stage.
   struct Run {
     EntryMap entries;
     ScanStats* stats = nullptr;
+    std::vector<BindMountRecord> bind_mounts;
+    std::vector<std::string> cgroups;  // distinct /proc/PID/cgroup texts
+    std::unordered_map<std::string, std::uint32_t> cgroup_index;
   };
   // What the walk learned of one process; see WalkProcess.
   struct ProcessScan;
@@ -125,6 +147,7 @@ class Discoverer {
   void AddMember(ProcessScan* scan, Entry* e);
   void OpenAndResolve(const NamespaceLink& link, ProcessScan* scan, Run* run);
   void Tally(const ProcessScan& scan, ScanStats* stats);
+  void CountCgroup(const ProcessScan& scan, Run* run);
 
   // Stage 2: attributes, from the cache or the ioctls.
   void Resolve(const NsHandle& handle, Run* run);
@@ -139,11 +162,13 @@ class Discoverer {
 
   // Stage 3: namespaces held by something other than a member process.
   void ReadOtherHolders(const std::vector<pid_t>& pids, Run* run);
-  void AddFindings(HolderFindings* findings, Run* run);
+  void AddFindings(HolderKind kind, HolderFindings* findings, Run* run);
+  std::vector<std::pair<std::uint64_t, pid_t>> MembersOf(
+      NamespaceType type, const EntryMap& entries) const;
 
   // Stage 4: finish.
   void EvictUnseen();
-  static void BuildGraph(EntryMap* entries, NamespaceGraph* out);
+  static void BuildGraph(Run* run, NamespaceGraph* out);
   static void LinkHierarchy(NamespaceGraph* graph);
 
   const ProcFs* procfs_;

@@ -1,13 +1,16 @@
 // HolderReader: one kind of holder that keeps namespaces alive besides their
-// member processes (bind mounts now; open fds, threads, *_for_children next),
-// read by the discovery stage that runs after the process walk.
+// member processes (bind mounts, open fds, threads, *_for_children), read by
+// the discovery stage that runs after the process walk.
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -32,6 +35,14 @@ struct HolderScope {
   // True when this run has not resolved the namespace yet: only then is it
   // worth opening for the ioctls.
   std::function<bool(const NamespaceLink&)> unresolved;
+  // The namespaces of a type found so far, ascending by inode, each with
+  // its lowest member PID (0: no member process). May be empty (not set):
+  // a reader then finds what it needs itself.
+  std::function<std::vector<std::pair<std::uint64_t, pid_t>>(NamespaceType)>
+      members;
+  // True when readers should say how each holder holds its namespace
+  // (HolderFindings::how), for the tree view; /metrics does not ask.
+  bool describe = false;
 };
 
 // What one reader found in one run.
@@ -39,6 +50,12 @@ struct HolderFindings {
   // One entry per holder of a selected type: a namespace held twice is
   // listed twice. Each becomes a namespace of the graph, resolved or not.
   std::vector<NamespaceLink> held;
+  // With HolderScope::describe: how each entry of "held" holds it, in the
+  // same order ("fd 3 of 4242 (python3)"); otherwise empty.
+  std::vector<std::string> how;
+  // The bind mounts found (BindMountReader only), one per mount and mount
+  // namespace.
+  std::vector<BindMountRecord> bind_mounts;
   // Opened namespaces for the attribute stage to resolve: only those the
   // scope called unresolved, each at most once.
   std::vector<NsHandle> opened;
@@ -55,9 +72,9 @@ class HolderReader {
  public:
   virtual ~HolderReader() = default;
 
-  // The holder kind, as the `holder` label of linux_namespace_holders will
-  // name it ("bind_mount"). Also HolderStats::kind.
-  virtual std::string_view kind() const = 0;
+  // The holder kind: each namespace in HolderFindings::held counts one
+  // holder of it; HolderKindName() of it is HolderStats::kind.
+  virtual HolderKind kind() const = 0;
 
   // Whether "options" switch this kind of holder on for a run.
   virtual bool Enabled(const DiscoveryOptions& options) const = 0;
@@ -79,8 +96,13 @@ inline void CountHolderError(const Status& s, HolderStats* stats) {
   if (stats->first_error.empty()) stats->first_error = s.ToString();
 }
 
+// Describes a process for HolderFindings::how: "4242 (python3)", or "4242"
+// when its comm cannot be read.
+std::string DescribeProcess(const ProcFs& procfs, pid_t pid);
+
 // The readers a Discoverer uses unless given others, in the order they run:
-// today only the BindMountReader.
+// ForChildrenReader, ThreadReader, FdReader, BindMountReader (last, so that
+// it knows every mount namespace the others found).
 std::vector<std::unique_ptr<HolderReader>> DefaultHolderReaders();
 
 }  // namespace nsexp

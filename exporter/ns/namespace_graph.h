@@ -7,11 +7,34 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/namespace_type.h"
 
 namespace nsexp {
+
+// The kinds of holder besides member processes, as the `holder` label of
+// linux_namespace_holders names them (HolderKindName).
+enum class HolderKind {
+  kThread,       // a thread whose namespace differs from its process's
+  kFd,           // an open nsfs file descriptor
+  kSocket,       // a socket created in that net namespace
+  kBindMount,    // a bind mount of the nsfs file
+  kForChildren,  // pid_for_children / time_for_children
+};
+inline constexpr std::size_t kHolderKindCount = 5;
+inline constexpr HolderKind kAllHolderKinds[kHolderKindCount] = {
+    HolderKind::kThread, HolderKind::kFd, HolderKind::kSocket,
+    HolderKind::kBindMount, HolderKind::kForChildren};
+
+// "thread", "fd", "socket", "bind_mount", "for_children".
+constexpr std::string_view HolderKindName(HolderKind kind) {
+  constexpr std::string_view kNames[kHolderKindCount] = {
+      "thread", "fd", "socket", "bind_mount", "for_children"};
+  return kNames[static_cast<std::size_t>(kind)];
+}
 
 // One namespace and what the kernel said about it.
 struct NamespaceInfo {
@@ -27,17 +50,40 @@ struct NamespaceInfo {
   std::uint32_t depth = 0;      // pid and user: 0 at the topmost visible
   std::uint32_t children = 0;   // pid and user: direct child namespaces
   std::vector<pid_t> members;   // ascending; filled only on request
+  // Holders other than member processes, by kind (index: HolderKind).
+  std::array<std::uint32_t, kHolderKindCount> holders{};
+  // How one non-process holder holds it ("bind mount /run/netns/t1 in
+  // mnt:[4026531841]", "fd 3 of 4242 (python3)"); filled only with
+  // members, for the tree view; empty when none was described.
+  std::string held_by;
+  // Member processes by cgroup: (index into NamespaceGraph::cgroups, number
+  // of member processes), ascending by index; filled only when cgroups are
+  // read (DiscoveryOptions::cgroups).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> cgroup_members;
+};
+
+// One bind mount of a namespace's nsfs file, as one mount namespace's
+// mountinfo lists it.
+struct BindMountRecord {
+  NamespaceType type = NamespaceType::kNet;
+  std::uint64_t inode = 0;           // the namespace mounted
+  std::uint64_t mount_ns_inode = 0;  // the mount namespace it is mounted in
+  std::string path;                  // the mount point, unescaped; raw bytes
+  std::string name;  // NAME for /run/netns/NAME and /var/run/netns/NAME
 };
 
 // What one kind of holder besides member processes (HolderReader) found
-// and could not read in one discovery. Not exported yet.
+// and could not read in one discovery.
 struct HolderStats {
   std::string kind;                     // HolderReader::kind(), "bind_mount"
   std::uint64_t holders = 0;            // holders found (e.g. nsfs mounts)
   std::uint64_t vanished = 0;           // gone before they could be read
   std::uint64_t permission_denied = 0;  // EACCES/EPERM
   std::uint64_t other = 0;              // anything else
-  std::string first_error;              // one example, for the log
+  // Places the reader could not look into at all (bind_mount: mount
+  // namespaces that no process is in, whose mountinfo cannot be read).
+  std::uint64_t unscanned = 0;
+  std::string first_error;  // one example, for the log
 };
 
 // Counts of what a discovery could not see. Thread-compatible.
@@ -60,6 +106,12 @@ struct ScanStats {
 // to share once built.
 struct NamespaceGraph {
   std::vector<NamespaceInfo> namespaces;
+  // Every bind mount found, sorted by (type, inode, mount_ns_inode, path).
+  std::vector<BindMountRecord> bind_mounts;
+  // The distinct /proc/PID/cgroup texts of member processes, as read;
+  // NamespaceInfo::cgroup_members indexes them. Empty unless cgroups are
+  // read.
+  std::vector<std::string> cgroups;
   std::array<std::uint64_t, kNamespaceTypeCount> count_by_type{};
   ScanStats stats;
 

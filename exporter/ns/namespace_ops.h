@@ -50,6 +50,21 @@ class NamespaceOps {
     return Status::Unsupported("no bind-mounted namespaces");
   }
 
+  // Opens the nsfs file "name" relative to the directory "dir_fd" (a
+  // /proc/PID/ns or /proc/PID/task/TID/ns handle with "pid_for_children"
+  // or "net", a /proc/PID/fd handle with "3"), expecting the namespace
+  // "link" that readlink named there. kNotFound when it is gone or now
+  // names another namespace. The default answers kUnsupported, for fakes.
+  [[nodiscard]] virtual Status OpenAt(int dir_fd, const std::string& name,
+                                      const NamespaceLink& link,
+                                      NsHandle* out) {
+    (void)dir_fd;
+    (void)name;
+    (void)link;
+    (void)out;
+    return Status::Unsupported("no namespace files");
+  }
+
   // NS_GET_PARENT, for pid and user namespaces. kPermissionDenied means the
   // top of the visible hierarchy (the initial namespace, or a parent outside
   // the caller's view: the kernel does not tell the two apart).

@@ -1,4 +1,5 @@
 // The real NamespaceOps: ioctl_ns(2) on nsfs file descriptors.
+#include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -64,6 +65,20 @@ class RealNamespaceOps final : public NamespaceOps {
     // The mount may have been replaced between mountinfo and open.
     if (out->inode != mount.link.inode) {
       return Status::NotFound("mount " + mount.mount_point + " changed");
+    }
+    return Status::Ok();
+  }
+
+  Status OpenAt(int dir_fd, const std::string& name, const NamespaceLink& link,
+                NsHandle* out) override {
+    out->fd.Reset(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!out->fd.valid()) return StatusFromErrno(errno, "open " + name);
+    Status s = Describe(out->fd.get(), link.type, out);
+    if (!s.ok()) return s;
+    // Not cheap to skip: an fd may have been closed and its number reused
+    // between readlink and open.
+    if (out->inode != link.inode) {
+      return Status::NotFound(name + " changed");
     }
     return Status::Ok();
   }

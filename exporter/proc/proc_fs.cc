@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 namespace nsexp {
 
@@ -206,6 +207,49 @@ std::vector<NsfsMount> ParseNsfsMounts(std::string_view mountinfo) {
   return out;
 }
 
+std::vector<CgroupEntry> ParseCgroupFile(std::string_view text) {
+  std::vector<CgroupEntry> out;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    const std::size_t c1 = line.find(':');
+    if (c1 == std::string_view::npos) continue;
+    const std::size_t c2 = line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    CgroupEntry e;
+    if (!ParseDecimal(line.substr(0, c1), &e.hierarchy_id)) continue;
+    // The path is the rest of the line: it may itself hold ':'.
+    const std::string_view path = line.substr(c2 + 1);
+    if (path.empty() || path.front() != '/') continue;
+    e.controllers = std::string(line.substr(c1 + 1, c2 - c1 - 1));
+    e.path = std::string(path);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::string_view> CgroupPathsByPreference(
+    const std::vector<CgroupEntry>& entries) {
+  std::vector<std::string_view> out;
+  out.reserve(entries.size());
+  for (const CgroupEntry& e : entries) {
+    if (e.hierarchy_id == 0) out.push_back(e.path);
+  }
+  for (const CgroupEntry& e : entries) {
+    if (e.hierarchy_id != 0 && e.controllers == "name=systemd") {
+      out.push_back(e.path);
+    }
+  }
+  for (const CgroupEntry& e : entries) {
+    if (e.hierarchy_id != 0 && e.controllers != "name=systemd") {
+      out.push_back(e.path);
+    }
+  }
+  return out;
+}
+
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text) {
   text = Trim(text);
   // One optional '-', then digits. Parsing the sign together with the digits
@@ -247,37 +291,53 @@ Status ProcFs::Open(const std::string& root, std::unique_ptr<ProcFs>* out) {
   return Status::Ok();
 }
 
-Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
-  pids->clear();
-  UniqueFd dir(
-      ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
-  // getdents64 with a large buffer: a few calls list tens of thousands of
-  // entries, where readdir(3) would make one call per 32 KiB. Heap, not
-  // thread_local: a large static TLS block makes pthread_create fail for
-  // threads with small stacks (CivetWeb's workers).
-  constexpr std::size_t kBufSize = 256 * 1024;
-  std::unique_ptr<char[]> storage(new char[kBufSize]);
+namespace {
+
+// Lists the entries of "dir" (an open directory) that are decimal numbers,
+// ascending, with getdents64 and a buffer of "buf_size" bytes: a few calls list
+// tens of thousands of entries, where readdir(3) would make one call per 32
+// KiB. Heap, not thread_local: a large static TLS block makes pthread_create
+// fail for threads with small stacks (CivetWeb's workers).
+Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
+                          std::vector<int>* out) {
+  out->clear();
+  std::unique_ptr<char[]> storage(new char[buf_size]);
   char* buf = storage.get();
   for (;;) {
-    const long n = ::syscall(SYS_getdents64, dir.get(), buf, kBufSize);
+    const long n = ::syscall(SYS_getdents64, dir, buf, buf_size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return StatusFromErrno(errno, "getdents64 " + root_);
+      return StatusFromErrno(errno, std::string("getdents64 ") + what);
     }
     if (n == 0) break;
     for (long off = 0; off < n;) {
       const auto* d = reinterpret_cast<const LinuxDirent64*>(buf + off);
       const char* name = buf + off + offsetof(LinuxDirent64, d_name);
       off += d->d_reclen;
-      if (name[0] < '1' || name[0] > '9') continue;
-      pid_t pid = 0;
-      if (ParseDecimal(std::string_view(name), &pid) && pid > 0) {
-        pids->push_back(pid);
-      }
+      // No leading zeros: "01" is not an entry the kernel makes.
+      if (name[0] < '0' || name[0] > '9') continue;
+      if (name[0] == '0' && name[1] != '\0') continue;
+      int v = 0;
+      if (ParseDecimal(std::string_view(name), &v)) out->push_back(v);
     }
   }
-  std::sort(pids->begin(), pids->end());
+  std::sort(out->begin(), out->end());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
+  pids->clear();
+  UniqueFd dir(
+      ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
+  std::vector<int> entries;
+  Status s = ListNumericEntries(dir.get(), 256 * 1024, root_.c_str(), &entries);
+  if (!s.ok()) return s;
+  for (int e : entries) {
+    if (e > 0) pids->push_back(e);
+  }
   return Status::Ok();
 }
 
@@ -307,6 +367,86 @@ Status ProcFs::ReadNamespaceLinkIn(int ns_dir, NamespaceType type,
                                    " -> " + std::string(target));
   }
   *out = *link;
+  return Status::Ok();
+}
+
+Status ProcFs::ReadNamespaceLinkNamed(int dir_fd, const char* name,
+                                      NamespaceLink* out) {
+  char buf[64];
+  const ssize_t n = ::readlinkat(dir_fd, name, buf, sizeof(buf));
+  if (n < 0) return StatusFromErrno(errno, std::string("readlink ") + name);
+  const std::string_view target(buf, static_cast<std::size_t>(n));
+  const auto link = ParseNamespaceLink(target);
+  if (!link) {
+    return Status::InvalidArgument(std::string("malformed link ") + name +
+                                   " -> " + std::string(target));
+  }
+  *out = *link;
+  return Status::Ok();
+}
+
+Status ProcFs::ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
+                                std::vector<NamespaceFd>* out) const {
+  out->clear();
+  const std::string path = std::to_string(pid) + "/fd";
+  fd_dir->Reset(::openat(root_fd_.get(), path.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd_dir->valid()) return StatusFromErrno(errno, "open " + path);
+  std::vector<int> fds;
+  Status s = ListNumericEntries(fd_dir->get(), 32 * 1024, path.c_str(), &fds);
+  if (!s.ok()) return s;
+  for (int fd : fds) {
+    char name[16];
+    const auto [end, ec] = std::to_chars(name, name + sizeof(name) - 1, fd);
+    (void)ec;
+    *end = '\0';
+    char buf[64];
+    const ssize_t n = ::readlinkat(fd_dir->get(), name, buf, sizeof(buf));
+    if (n < 0) {
+      // Closed since the listing: nothing held any more.
+      if (errno == ENOENT) continue;
+      return StatusFromErrno(errno, "readlink " + path + "/" + name);
+    }
+    const auto link =
+        ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
+    if (link) out->push_back(NamespaceFd{fd, *link});
+  }
+  return Status::Ok();
+}
+
+Status ProcFs::ReadSelfPid(pid_t* out) const {
+  char buf[32];
+  const ssize_t n = ::readlinkat(root_fd_.get(), "self", buf, sizeof(buf));
+  if (n < 0) return StatusFromErrno(errno, "readlink self");
+  pid_t pid = 0;
+  if (!ParseDecimal(std::string_view(buf, static_cast<std::size_t>(n)), &pid)) {
+    return Status::InvalidArgument("malformed link self");
+  }
+  *out = pid;
+  return Status::Ok();
+}
+
+Status ProcFs::ListTasks(pid_t pid, std::vector<pid_t>* out) const {
+  out->clear();
+  const std::string path = std::to_string(pid) + "/task";
+  UniqueFd dir(::openat(root_fd_.get(), path.c_str(),
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return StatusFromErrno(errno, "open " + path);
+  std::vector<int> tids;
+  Status s = ListNumericEntries(dir.get(), 32 * 1024, path.c_str(), &tids);
+  if (!s.ok()) return s;
+  for (int t : tids) {
+    if (t > 0) out->push_back(t);
+  }
+  return Status::Ok();
+}
+
+Status ProcFs::OpenTaskNs(pid_t pid, pid_t tid, UniqueFd* out) const {
+  const std::string path =
+      std::to_string(pid) + "/task/" + std::to_string(tid) + "/ns";
+  out->Reset(::openat(root_fd_.get(), path.c_str(),
+                      O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!out->valid()) return StatusFromErrno(errno, "open " + path);
   return Status::Ok();
 }
 
@@ -342,6 +482,19 @@ Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
   Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, &text);
   if (!s.ok()) return s;
   return ParseProcessStatus(text, out);
+}
+
+Status ProcFs::ReadCgroupText(pid_t pid, std::string* out) const {
+  const std::string path = std::to_string(pid) + "/cgroup";
+  return ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, out);
+}
+
+Status ProcFs::ReadCgroups(pid_t pid, std::vector<CgroupEntry>* out) const {
+  std::string text;
+  Status s = ReadCgroupText(pid, &text);
+  if (!s.ok()) return s;
+  *out = ParseCgroupFile(text);
+  return Status::Ok();
 }
 
 Status ProcFs::ReadNamespaceLimit(NamespaceType type, std::int64_t* out) const {

@@ -75,6 +75,37 @@ struct NsfsMount {
 // skipped. Pure.
 std::vector<NsfsMount> ParseNsfsMounts(std::string_view mountinfo);
 
+// One line of /proc/PID/cgroup (cgroups(7)): "hierarchy-ID:controllers:path".
+// Cgroup v2 has one line, "0::/path"; v1 one line per hierarchy. The path is
+// relative to the reader's cgroup namespace, so it may start with "/..".
+struct CgroupEntry {
+  unsigned hierarchy_id = 0;
+  std::string controllers;  // "cpu,cpuacct", "name=systemd"; empty for v2
+  std::string path;
+  bool operator==(const CgroupEntry& o) const {
+    return hierarchy_id == o.hierarchy_id && controllers == o.controllers &&
+           path == o.path;
+  }
+};
+
+// Parses the text of /proc/PID/cgroup. Lines without two colons, with a
+// non-numeric hierarchy ID or with a path that does not start with '/' are
+// skipped. Pure.
+std::vector<CgroupEntry> ParseCgroupFile(std::string_view text);
+
+// The paths of "entries" in the order a container is best looked for: the
+// v2 path (hierarchy 0) first, then "name=systemd", then the others as
+// listed. Views into "entries". Pure.
+std::vector<std::string_view> CgroupPathsByPreference(
+    const std::vector<CgroupEntry>& entries);
+
+// An open file descriptor whose /proc/PID/fd link names a namespace
+// ("net:[4026532562]": an nsfs file held open).
+struct NamespaceFd {
+  int fd = -1;
+  NamespaceLink link{NamespaceType::kUser, 0};
+};
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -115,6 +146,33 @@ class ProcFs {
                                                   NamespaceType type,
                                                   NamespaceLink* out);
 
+  // Reads the link "name" relative to "dir_fd" ("pid_for_children" in an
+  // OpenPidNs handle, "net" in an OpenTaskNs one) as a namespace link of
+  // any type. Errors as ReadNamespaceLinkIn.
+  [[nodiscard]] static Status ReadNamespaceLinkNamed(int dir_fd,
+                                                     const char* name,
+                                                     NamespaceLink* out);
+
+  // Opens /proc/PID/fd as a directory handle into *fd_dir and lists the
+  // descriptors whose link names a namespace, ascending by fd; other
+  // descriptors (files, sockets, pipes) are left out, and so are those that
+  // close while being read. kNotFound when the process has exited;
+  // kPermissionDenied when the ptrace read check fails.
+  [[nodiscard]] Status ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
+                                        std::vector<NamespaceFd>* out) const;
+
+  // Reads the "self" link of the root: the reading process's PID as this
+  // tree numbers it. kNotFound when the tree has no "self" (the reader is
+  // not in the pid namespace the tree belongs to).
+  [[nodiscard]] Status ReadSelfPid(pid_t* out) const;
+
+  // Lists /proc/PID/task: the thread IDs of a process, ascending, its own
+  // PID among them. kNotFound when the process has exited.
+  [[nodiscard]] Status ListTasks(pid_t pid, std::vector<pid_t>* out) const;
+
+  // Opens /proc/PID/task/TID/ns as OpenPidNs does for a process.
+  [[nodiscard]] Status OpenTaskNs(pid_t pid, pid_t tid, UniqueFd* out) const;
+
   // Opens <type> relative to an OpenPidNs handle, read-only, for the nsfs
   // ioctls. kNotFound and kPermissionDenied as ReadNamespaceLinkIn.
   [[nodiscard]] static Status OpenNamespaceIn(int ns_dir, NamespaceType type,
@@ -130,6 +188,15 @@ class ProcFs {
 
   // Reads and parses /proc/PID/status.
   [[nodiscard]] Status ReadStatus(pid_t pid, ProcessStatus* out) const;
+
+  // Reads /proc/PID/cgroup as it is, for callers that keep the text as a
+  // key (many processes share one). kNotFound when the process has exited.
+  [[nodiscard]] Status ReadCgroupText(pid_t pid, std::string* out) const;
+
+  // Reads and parses /proc/PID/cgroup. kNotFound when the process has
+  // exited.
+  [[nodiscard]] Status ReadCgroups(pid_t pid,
+                                   std::vector<CgroupEntry>* out) const;
 
   // Reads sys/user/max_<type>_namespaces; kNotFound on kernels without it.
   [[nodiscard]] Status ReadNamespaceLimit(NamespaceType type,

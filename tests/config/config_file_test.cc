@@ -88,6 +88,10 @@ const InvalidCase kInvalidCases[] = {
      "metrics:\n  per_namespace_series: maybe\n",
      "test.yml:2:25: ",
      {"metrics.per_namespace_series", "found \"maybe\", want true or false"}},
+    {"a number for a holder switch",
+     "collection:\n  threads: 2\n",
+     "test.yml:2:12: ",
+     {"collection.threads", "found \"2\", want true or false"}},
     {"list where a string is expected",
      "web:\n  telemetry_path: [/a]\n",
      "test.yml:2:19: ",
@@ -222,6 +226,11 @@ TEST(ConfigFileTest, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.types, defaults.types);
     EXPECT_EQ(cfg.min_interval, milliseconds(0));
     EXPECT_FALSE(cfg.exclude_kernel_threads);
+    EXPECT_TRUE(cfg.bind_mounts);
+    EXPECT_FALSE(cfg.fds);
+    EXPECT_FALSE(cfg.for_children);
+    EXPECT_FALSE(cfg.threads);
+    EXPECT_TRUE(cfg.containers);
     EXPECT_TRUE(cfg.per_namespace_series);
     EXPECT_EQ(cfg.exclude_types, defaults.exclude_types);
     EXPECT_TRUE(cfg.exclude_commands.empty());
@@ -246,6 +255,11 @@ collection:
   types: [pid, user, net]
   min_interval: 1m30s
   exclude_kernel_threads: True
+  bind_mounts: false
+  fds: true
+  for_children: true
+  threads: true
+  containers: false
 metrics:
   per_namespace_series: FALSE
 filters:
@@ -264,6 +278,11 @@ filters:
                               NamespaceType::kNet}));
   EXPECT_EQ(cfg.min_interval, milliseconds(90000));
   EXPECT_TRUE(cfg.exclude_kernel_threads);
+  EXPECT_FALSE(cfg.bind_mounts);
+  EXPECT_TRUE(cfg.fds);
+  EXPECT_TRUE(cfg.for_children);
+  EXPECT_TRUE(cfg.threads);
+  EXPECT_FALSE(cfg.containers);
   EXPECT_FALSE(cfg.per_namespace_series);
   EXPECT_EQ(cfg.exclude_types,
             NamespaceTypeSet({NamespaceType::kMnt, NamespaceType::kUts}));

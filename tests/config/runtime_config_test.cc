@@ -35,6 +35,10 @@ TEST(MergeRuntimeConfigTest, NoFileGivesTheFlagDefaults) {
   EXPECT_EQ(c.min_interval, milliseconds(0));
   EXPECT_FALSE(c.exclude_kernel_threads);
   EXPECT_TRUE(c.bind_mounts);
+  EXPECT_FALSE(c.fds);
+  EXPECT_FALSE(c.for_children);
+  EXPECT_FALSE(c.threads);
+  EXPECT_TRUE(c.containers);
   EXPECT_TRUE(c.per_namespace_series);
   EXPECT_TRUE(c.exclude_commands.empty());
 }
@@ -50,6 +54,9 @@ FileConfig FullFile() {
   file.min_interval = milliseconds(1500);
   file.exclude_kernel_threads = true;
   file.bind_mounts = false;
+  file.fds = true;
+  file.threads = true;
+  file.containers = false;
   file.per_namespace_series = false;
   file.exclude_commands = {"pause", "kworker/.*"};
   return file;
@@ -67,6 +74,10 @@ TEST(MergeRuntimeConfigTest, FileWinsOverFlagDefaults) {
   EXPECT_EQ(c.min_interval, milliseconds(1500));
   EXPECT_TRUE(c.exclude_kernel_threads);
   EXPECT_FALSE(c.bind_mounts);
+  EXPECT_TRUE(c.fds);
+  EXPECT_FALSE(c.for_children);
+  EXPECT_TRUE(c.threads);
+  EXPECT_FALSE(c.containers);
   EXPECT_FALSE(c.per_namespace_series);
   ASSERT_EQ(c.exclude_commands.size(), 2u);
   // Compiled, and matched against the whole name by the caller.

@@ -31,6 +31,11 @@ constexpr std::uint64_t kChildPid = 4026532301;
 constexpr std::uint64_t kGrandchildPid = 4026532303;
 constexpr std::uint64_t kChildNet = 4026532200;
 constexpr std::uint64_t kBoundNet = 4026532500;  // held by a bind mount only
+constexpr std::uint64_t kInitMnt = 4026531841;
+constexpr std::uint64_t kPrivateMnt = 4026532600;
+const std::string kHex =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const std::string kUidUnderscores = "1f2e3d4c_5b6a_7980_a1b2_c3d4e5f60718";
 
 NamespaceInfo Ns(NamespaceType type, std::uint64_t inode) {
   NamespaceInfo n;
@@ -60,7 +65,23 @@ NamespaceGraph SampleGraph() {
   g.namespaces.push_back(cnet);
 
   NamespaceInfo bound = Ns(NamespaceType::kNet, kBoundNet);  // no process
+  bound.holders[static_cast<std::size_t>(HolderKind::kBindMount)] = 2;
+  bound.holders[static_cast<std::size_t>(HolderKind::kFd)] = 1;
   g.namespaces.push_back(bound);
+  g.bind_mounts.push_back(
+      {NamespaceType::kNet, kBoundNet, kInitMnt, "/run/netns/blue", "blue"});
+  g.bind_mounts.push_back(
+      {NamespaceType::kNet, kBoundNet, kPrivateMnt, "/tmp/odd\xff\npath", ""});
+
+  // The container's two processes: one in its cgroup, one in a sub-cgroup
+  // of it; the host's in a service.
+  g.cgroups = {"0::/system.slice/docker-" + kHex + ".scope\n",
+               "0::/system.slice/docker-" + kHex + ".scope/init.scope\n",
+               "0::/system.slice/sshd.service\n",
+               "0::/kubepods.slice/kubepods-pod" + kUidUnderscores +
+                   ".slice/cri-containerd-" + kHex + ".scope\n"};
+  g.namespaces[1].cgroup_members = {{0, 1}, {1, 1}};
+  g.namespaces[0].cgroup_members = {{0, 1}, {1, 1}, {2, 118}, {3, 3}};
 
   NamespaceInfo pid = Ns(NamespaceType::kPid, kInitPid);
   pid.ns_id = 5;
@@ -390,6 +411,77 @@ TEST(NamespaceTextTest, NamespacesByDepth) {
       {{"user", "0"}, 1},
       {{"user", "1"}, 1}};
   EXPECT_EQ(got, want);
+}
+
+TEST(NamespaceTextTest, HoldersByKindOnlyWhereThereAreAny) {
+  const auto families =
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
+  const MetricFamily& h = FamilyNamed(families, "linux_namespace_holders");
+  ASSERT_EQ(h.metric.size(), 2u);
+  const ClientMetric* m = Series(
+      h, {{"type", "net"}, {"inode", "4026532500"}, {"holder", "bind_mount"}});
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->gauge.value, 2);
+  m = Series(h, {{"type", "net"}, {"inode", "4026532500"}, {"holder", "fd"}});
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->gauge.value, 1);
+}
+
+TEST(NamespaceTextTest, BindMountInfoWithSanitisedPath) {
+  const auto families =
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
+  const MetricFamily& b =
+      FamilyNamed(families, "linux_namespace_bind_mount_info");
+  ASSERT_EQ(b.metric.size(), 2u);
+  const ClientMetric* m = Series(b, {{"mount_ns_inode", "4026531841"}});
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(Labels(*m), (std::map<std::string, std::string>{
+                            {"type", "net"},
+                            {"inode", "4026532500"},
+                            {"mount_ns_inode", "4026531841"},
+                            {"path", "/run/netns/blue"},
+                            {"name", "blue"}}));
+  EXPECT_EQ(m->gauge.value, 1);
+  m = Series(b, {{"mount_ns_inode", "4026532600"}});
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(Labels(*m)["path"], UntrustedLabelValue("/tmp/odd\xff\npath"));
+  EXPECT_EQ(Labels(*m)["path"].find('\n'), std::string::npos);
+  // Left out with their namespace's per-namespace series.
+  MetricsOptions no_net;
+  no_net.exclude_types.Add(NamespaceType::kNet);
+  EXPECT_TRUE(FamilyNamed(Written(SampleGraph(), SampleLimits(), no_net),
+                          "linux_namespace_bind_mount_info")
+                  .metric.empty());
+}
+
+TEST(NamespaceTextTest, ContainerProcessesSumSubCgroupsSkipHosts) {
+  const auto families =
+      Written(SampleGraph(), SampleLimits(), MetricsOptions());
+  const MetricFamily& c =
+      FamilyNamed(families, "linux_namespace_container_processes");
+  // The container's net namespace: one series for both processes. The
+  // host's: the docker container, the pod's container; sshd makes none.
+  ASSERT_EQ(c.metric.size(), 3u);
+  const ClientMetric* m = Series(c, {{"inode", "4026532200"}});
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(Labels(*m), (std::map<std::string, std::string>{
+                            {"type", "net"},
+                            {"inode", "4026532200"},
+                            {"container_runtime", "docker"},
+                            {"container_id", "docker://" + kHex},
+                            {"pod_uid", ""}}));
+  EXPECT_EQ(m->gauge.value, 2);
+  m = Series(c, {{"inode", "4026531840"}, {"container_runtime", "containerd"}});
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(Labels(*m)["container_id"], "containerd://" + kHex);
+  EXPECT_EQ(Labels(*m)["pod_uid"], "1f2e3d4c-5b6a-7980-a1b2-c3d4e5f60718");
+  EXPECT_EQ(m->gauge.value, 3);
+  // Without cgroups read, no family at all.
+  NamespaceGraph g = SampleGraph();
+  g.cgroups.clear();
+  EXPECT_TRUE(FamilyNamed(Written(g, SampleLimits(), MetricsOptions()),
+                          "linux_namespace_container_processes")
+                  .metric.empty());
 }
 
 TEST(NamespaceTextTest, EmptyGraph) {

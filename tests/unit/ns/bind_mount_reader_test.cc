@@ -28,23 +28,37 @@ class BindMountReaderTest : public testing::Test {
  protected:
   void SetUp() override { AddBindMounts(&ops_); }
 
-  // Reads "scenario" with a scope that selects "types" (all when empty) and
-  // calls resolved the inodes in "resolved".
+  // Reads "scenario" with a scope that lists its PIDs, selects "types"
+  // (all when empty) and calls resolved the inodes in "resolved". The
+  // reader finds the mount namespaces itself unless "members" is set.
   HolderFindings Read(const std::string& scenario,
                       std::set<NamespaceType> types = {},
-                      std::set<std::uint64_t> resolved = {}) {
+                      std::set<std::uint64_t> resolved = {},
+                      std::vector<std::pair<std::uint64_t, pid_t>> members = {},
+                      bool describe = false) {
     HolderFindings out;
     std::unique_ptr<ProcFs> procfs;
     const Status s = ProcFs::Open(kFixtures + scenario, &procfs);
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!s.ok()) return out;
-    const std::vector<pid_t> pids;
-    const HolderScope scope{
-        *procfs, ops_, pids,
+    std::vector<pid_t> pids;
+    EXPECT_TRUE(procfs->ListPids(&pids).ok());
+    HolderScope scope{
+        *procfs,
+        ops_,
+        pids,
         [&types](NamespaceType t) { return types.empty() || types.count(t); },
         [&resolved](const NamespaceLink& l) {
           return resolved.count(l.inode) == 0;
-        }};
+        },
+        nullptr,
+        describe};
+    if (!members.empty()) {
+      scope.members = [&members](NamespaceType t) {
+        EXPECT_EQ(t, NamespaceType::kMnt);
+        return members;
+      };
+    }
     BindMountReader reader;
     reader.Read(scope, &out);
     return out;
@@ -61,7 +75,7 @@ class BindMountReaderTest : public testing::Test {
 
 TEST_F(BindMountReaderTest, KindAndSwitch) {
   BindMountReader reader;
-  EXPECT_EQ(reader.kind(), "bind_mount");
+  EXPECT_EQ(reader.kind(), HolderKind::kBindMount);
   DiscoveryOptions options;
   EXPECT_TRUE(reader.Enabled(options));
   options.bind_mounts = false;
@@ -70,12 +84,13 @@ TEST_F(BindMountReaderTest, KindAndSwitch) {
 
 TEST_F(BindMountReaderTest, EveryMountHeldEachNamespaceOpenedOnce) {
   const HolderFindings f = Read("bind_mounts");
-  // "self" (400) lists blue; PID 1 lists blue, the escaped one and uts.
+  // PID 1 (the initial mount namespace) lists blue, the escaped one and
+  // uts; 400 (its own mount namespace) lists blue.
   EXPECT_THAT(f.held,
               ElementsAre(NamespaceLink{NamespaceType::kNet, kBoundNetBlue},
-                          NamespaceLink{NamespaceType::kNet, kBoundNetBlue},
                           NamespaceLink{NamespaceType::kNet, kBoundNetSpace},
-                          NamespaceLink{NamespaceType::kUts, kBoundUts}));
+                          NamespaceLink{NamespaceType::kUts, kBoundUts},
+                          NamespaceLink{NamespaceType::kNet, kBoundNetBlue}));
   EXPECT_THAT(Inodes(f), ElementsAre(kBoundNetBlue, kBoundNetSpace, kBoundUts));
   EXPECT_EQ(f.opened[2].type, NamespaceType::kUts);
   EXPECT_THAT(ops_.mount_points(),
@@ -84,6 +99,42 @@ TEST_F(BindMountReaderTest, EveryMountHeldEachNamespaceOpenedOnce) {
   EXPECT_EQ(f.stats.holders, 4u);
   EXPECT_EQ(f.stats.vanished + f.stats.permission_denied + f.stats.other, 0u)
       << f.stats.first_error;
+}
+
+TEST_F(BindMountReaderTest, OneRecordPerMountAndMountNamespace) {
+  const HolderFindings f = Read("bind_mounts", {}, {}, {}, true);
+  ASSERT_EQ(f.bind_mounts.size(), 4u);
+  EXPECT_EQ(f.bind_mounts[0].inode, kBoundNetBlue);
+  EXPECT_EQ(f.bind_mounts[0].mount_ns_inode, kInitMnt);
+  EXPECT_EQ(f.bind_mounts[0].path, "/run/netns/blue");
+  EXPECT_EQ(f.bind_mounts[0].name, "blue");
+  EXPECT_EQ(f.bind_mounts[1].path, "/run/docker/netns/with space");
+  EXPECT_EQ(f.bind_mounts[1].name, "");
+  EXPECT_EQ(f.bind_mounts[2].type, NamespaceType::kUts);
+  EXPECT_EQ(f.bind_mounts[3].inode, kBoundNetBlue);
+  EXPECT_EQ(f.bind_mounts[3].mount_ns_inode, kBoundMnt);
+  ASSERT_EQ(f.how.size(), 4u);
+  EXPECT_EQ(f.how[3], "bind mount /run/netns/blue in mnt:[4026532503]");
+  EXPECT_EQ(f.stats.unscanned, 0u);
+}
+
+TEST_F(BindMountReaderTest, MountNamespacesWithoutProcessesAreUnscanned) {
+  // The scope knows a third mount namespace that no process is in.
+  const HolderFindings f =
+      Read("bind_mounts", {}, {},
+           {{kInitMnt, 1}, {kBoundMnt, 400}, {4026532999, 0}});
+  EXPECT_EQ(f.stats.unscanned, 1u);
+  EXPECT_EQ(f.held.size(), 4u);
+  EXPECT_TRUE(f.how.empty());  // not asked to describe
+}
+
+TEST(BindMountNameTest, Table) {
+  EXPECT_EQ(BindMountName("/run/netns/t1"), "t1");
+  EXPECT_EQ(BindMountName("/var/run/netns/cni-1234"), "cni-1234");
+  EXPECT_EQ(BindMountName("/run/netns/"), "");
+  EXPECT_EQ(BindMountName("/run/netns/a/b"), "");
+  EXPECT_EQ(BindMountName("/run/docker/netns/abc"), "");
+  EXPECT_EQ(BindMountName("/run/netnsx/a"), "");
 }
 
 TEST_F(BindMountReaderTest, ResolvedNamespacesAreHeldButNotOpened) {
@@ -103,7 +154,8 @@ TEST_F(BindMountReaderTest, UnselectedTypesAreSkipped) {
 }
 
 TEST_F(BindMountReaderTest, UnreadableMountinfoIsCountedNotFatal) {
-  // basic has no mountinfo at all: both reads find nothing.
+  // basic has no mountinfo at all: the reads for both mount namespaces
+  // (PIDs 1 and 1200) find nothing.
   const HolderFindings f = Read("basic");
   EXPECT_THAT(f.held, IsEmpty());
   EXPECT_THAT(f.opened, IsEmpty());

@@ -495,7 +495,7 @@ TEST_F(DiscoveryTest, BindMountedNamespacesFound) {
   const NamespaceGraph g = Run("bind_mounts");
   EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kNet)], 3u);
   EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kUts)], 2u);
-  EXPECT_EQ(g.namespaces.size(), 11u);
+  EXPECT_EQ(g.namespaces.size(), 12u);  // 400 has its own mnt
   for (std::uint64_t inode : {kBoundNetBlue, kBoundNetSpace}) {
     const NamespaceInfo& n = Get(g, NamespaceType::kNet, inode);
     EXPECT_EQ(n.processes, 0u) << inode;
@@ -512,6 +512,24 @@ TEST_F(DiscoveryTest, BindMountedNamespacesFound) {
               ElementsAre("/run/netns/blue", "/run/docker/netns/with space",
                           "/run/uts/held"));
   EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
+  // Blue is mounted in both mount namespaces: two holders, two records.
+  const std::size_t bind = static_cast<std::size_t>(HolderKind::kBindMount);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBoundNetBlue).holders[bind], 2u);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBoundNetSpace).holders[bind], 1u);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kInitNet).holders[bind], 0u);
+  ASSERT_EQ(g.bind_mounts.size(), 4u);
+  EXPECT_EQ(g.bind_mounts[0].inode, kBoundNetBlue);
+  EXPECT_EQ(g.bind_mounts[0].mount_ns_inode, kInitMnt);
+  EXPECT_EQ(g.bind_mounts[1].inode, kBoundNetBlue);
+  EXPECT_EQ(g.bind_mounts[1].mount_ns_inode, kBoundMnt);
+  EXPECT_EQ(g.bind_mounts[1].name, "blue");
+  const HolderStats* stats = nullptr;
+  for (const HolderStats& h : g.stats.holders) {
+    if (h.kind == "bind_mount") stats = &h;
+  }
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(stats->holders, 4u);
+  EXPECT_EQ(stats->unscanned, 0u);
 }
 
 TEST_F(DiscoveryTest, BindMountsOffOrFilteredOut) {
@@ -519,7 +537,8 @@ TEST_F(DiscoveryTest, BindMountsOffOrFilteredOut) {
   DiscoveryOptions off;
   off.bind_mounts = false;
   NamespaceGraph g = Run("bind_mounts", off);
-  EXPECT_EQ(g.namespaces.size(), 8u);
+  EXPECT_EQ(g.namespaces.size(), 9u);
+  EXPECT_THAT(g.bind_mounts, IsEmpty());
   EXPECT_EQ(ops_.total().open_mounted, 0);
 
   DiscoveryOptions net_only;
@@ -538,7 +557,7 @@ TEST_F(DiscoveryTest, BindMountedNamespacesCachedAndDropped) {
   Discoverer d(procfs.get(), &ops_);
   NamespaceGraph g;
   ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
-  EXPECT_EQ(d.cache_size(), 11u);
+  EXPECT_EQ(d.cache_size(), 12u);
   ops_.ResetCalls();
   ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
   EXPECT_EQ(ops_.total().relations(), 0);
@@ -547,7 +566,7 @@ TEST_F(DiscoveryTest, BindMountedNamespacesCachedAndDropped) {
   ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
   EXPECT_EQ(g.Find(NamespaceType::kNet, kBoundNetSpace), nullptr);
   EXPECT_NE(g.Find(NamespaceType::kNet, kBoundNetBlue), nullptr);
-  EXPECT_EQ(d.cache_size(), 9u);
+  EXPECT_EQ(d.cache_size(), 10u);
 }
 
 // ---------------------------------------------------------------------------
@@ -622,7 +641,7 @@ class FakeHolderReader final : public HolderReader {
   };
   explicit FakeHolderReader(Shared* shared) : shared_(shared) {}
 
-  std::string_view kind() const override { return "fake"; }
+  HolderKind kind() const override { return HolderKind::kSocket; }
   bool Enabled(const DiscoveryOptions& options) const override {
     (void)options;
     return shared_->enabled;
@@ -715,7 +734,7 @@ TEST_F(HolderStageTest, StatsPerReaderStayOutOfTheWalksCounts) {
   const NamespaceGraph g = Run("basic");
   ASSERT_EQ(g.stats.holders.size(), 1u);
   const HolderStats& h = g.stats.holders[0];
-  EXPECT_EQ(h.kind, "fake");
+  EXPECT_EQ(h.kind, "socket");
   EXPECT_EQ(h.holders, 1u);
   EXPECT_EQ(h.vanished, 1u);
   EXPECT_EQ(h.permission_denied, 2u);

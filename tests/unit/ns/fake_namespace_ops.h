@@ -47,6 +47,7 @@ class FakeNamespaceOps final : public NamespaceOps {
   struct Calls {
     int open = 0;
     int open_mounted = 0;
+    int open_at = 0;
     int parent = 0;
     int owner = 0;
     int owner_uid = 0;
@@ -70,6 +71,7 @@ class FakeNamespaceOps final : public NamespaceOps {
     total_ = Calls();
     per_inode_.clear();
     mount_points_.clear();
+    open_at_names_.clear();
   }
   // The mount points OpenMounted() was asked about, in order.
   const std::vector<std::string>& mount_points() const { return mount_points_; }
@@ -112,6 +114,29 @@ class FakeNamespaceOps final : public NamespaceOps {
     out->type = mount.link.type;
     out->inode = mount.link.inode;
     return Status::Ok();
+  }
+
+  // Answers as Open() does, by the inode readlink named; records the name.
+  Status OpenAt(int dir_fd, const std::string& name, const NamespaceLink& link,
+                NsHandle* out) override {
+    (void)dir_fd;
+    ++total_.open_at;
+    ++per_inode_[link.inode].open_at;
+    open_at_names_.push_back(name);
+    FakeNamespace* ns = Find(link.inode);
+    if (ns == nullptr) return Unknown(link.inode);
+    if (ns->type != link.type) {
+      return Status::InvalidArgument("fake: type mismatch");
+    }
+    if (ns->open_error) return *ns->open_error;
+    out->fd.Reset();
+    out->type = link.type;
+    out->inode = link.inode;
+    return Status::Ok();
+  }
+  // The names OpenAt() was asked to open, in order.
+  const std::vector<std::string>& open_at_names() const {
+    return open_at_names_;
   }
 
   Status Parent(const NsHandle& handle, NsHandle* out) override {
@@ -174,6 +199,7 @@ class FakeNamespaceOps final : public NamespaceOps {
   Calls total_;
   std::map<std::uint64_t, Calls> per_inode_;
   std::vector<std::string> mount_points_;
+  std::vector<std::string> open_at_names_;
 };
 
 }  // namespace nsexp

@@ -45,6 +45,12 @@ inline constexpr std::uint64_t kU3 = 4026532321;  // no member; owns kN1
 inline constexpr std::uint64_t kBoundNetBlue = 4026532500;   // both mountinfos
 inline constexpr std::uint64_t kBoundNetSpace = 4026532501;  // pid 1's only
 inline constexpr std::uint64_t kBoundUts = 4026532502;       // pid 1's only
+inline constexpr std::uint64_t kBoundMnt = 4026532503;  // pid 400's own mnt
+
+// holders: what pid 500 holds besides its own namespaces.
+inline constexpr std::uint64_t kFdNet = 4026532600;        // fds 3 and 7
+inline constexpr std::uint64_t kChildrenPid = 4026532601;  // pid_for_children
+inline constexpr std::uint64_t kThreadNet = 4026532602;    // thread 501
 
 // denied: pid 3's own net namespace.
 inline constexpr std::uint64_t kDeniedNet = 4026532400;
@@ -131,6 +137,14 @@ inline void AddBindMounts(FakeNamespaceOps* ops) {
   AddFlat(ops, NamespaceType::kNet, kBoundNetBlue, kInitUser, 300);
   AddFlat(ops, NamespaceType::kNet, kBoundNetSpace, kInitUser, 301);
   AddFlat(ops, NamespaceType::kUts, kBoundUts, kInitUser, 302);
+  AddFlat(ops, NamespaceType::kMnt, kBoundMnt, kInitUser, 303);
+}
+
+inline void AddHolders(FakeNamespaceOps* ops) {
+  AddHost(ops);
+  AddFlat(ops, NamespaceType::kNet, kFdNet, kInitUser, 400);
+  AddPid(ops, kChildrenPid, kInitPid, kInitUser, 401);
+  AddFlat(ops, NamespaceType::kNet, kThreadNet, kInitUser, 402);
 }
 
 }  // namespace fixture

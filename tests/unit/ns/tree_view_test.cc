@@ -245,6 +245,22 @@ TEST_F(TreeViewTest, FlatTypeWithHiddenOwner) {
                               "            [700]  netns\n"));
 }
 
+TEST_F(TreeViewTest, HowAProcesslessNamespaceIsHeld) {
+  for (NamespaceInfo& n : graph_.namespaces) {
+    if (n.type == NamespaceType::kPid && n.inode == 4026532310) {
+      n.held_by = "pid_for_children of 42 (sh\x01)";
+    }
+  }
+  const std::string text =
+      RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kText);
+  EXPECT_THAT(text, HasSubstr("    pid:[4026532310] ns_id=205 processes=0 "
+                              "(pid_for_children of 42 (sh\xEF\xBF\xBD))\n"));
+  const std::string json =
+      RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kJson);
+  EXPECT_TRUE(JsonChecker::Valid(json));
+  EXPECT_THAT(json, HasSubstr(R"("processes":0,"held_by":"pid_for_children)"));
+}
+
 TEST_F(TreeViewTest, ExitedMemberIsShownAsExited) {
   for (NamespaceInfo& n : graph_.namespaces) {
     if (n.type == NamespaceType::kPid && n.inode == kP4) {

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace nsexp {
 namespace {
@@ -540,6 +542,50 @@ TEST(ProcFsTest, OpenMountedNamespaceErrors) {
   EXPECT_TRUE(
       fs->OpenMountedNamespace("1", "/run/netns/blue", &fd).IsNotFound());
   EXPECT_FALSE(fd.valid());
+}
+
+TEST(ParseCgroupFileTest, Table) {
+  struct Case {
+    std::string text;
+    std::vector<CgroupEntry> want;
+  };
+  const std::vector<Case> cases = {
+      {"0::/system.slice/a.service\n", {{0, "", "/system.slice/a.service"}}},
+      {"0::/\n", {{0, "", "/"}}},
+      {"12:pids:/docker/x\n1:name=systemd:/docker/x\n0::/\n",
+       {{12, "pids", "/docker/x"},
+        {1, "name=systemd", "/docker/x"},
+        {0, "", "/"}}},
+      // The path runs to the end of the line, colons and all.
+      {"0::/a.slice:cri-containerd:b", {{0, "", "/a.slice:cri-containerd:b"}}},
+      {"0::/../../x\n", {{0, "", "/../../x"}}},
+      // Malformed lines are skipped, the good ones kept.
+      {"garbage\n0:/x\nx::/y\n-1::/z\n0::relative\n0::\n3:cpu:/c\n",
+       {{3, "cpu", "/c"}}},
+      {"", {}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ParseCgroupFile(c.text), c.want) << c.text;
+  }
+}
+
+TEST(ParseCgroupFileTest, PathsByPreference) {
+  const std::vector<CgroupEntry> entries =
+      ParseCgroupFile("5:cpu:/c\n1:name=systemd:/s\n0::/v2\n4:pids:/p\n");
+  EXPECT_THAT(CgroupPathsByPreference(entries),
+              ElementsAre("/v2", "/s", "/c", "/p"));
+}
+
+TEST(ProcFsTest, ReadCgroups) {
+  std::unique_ptr<ProcFs> fs;
+  ASSERT_TRUE(ProcFs::Open(kFixtures + "cgroups", &fs).ok());
+  std::vector<CgroupEntry> entries;
+  ASSERT_TRUE(fs->ReadCgroups(117, &entries).ok());
+  EXPECT_EQ(entries, (std::vector<CgroupEntry>{{0, "", "/lxc/c1"}}));
+  std::string text;
+  ASSERT_TRUE(fs->ReadCgroupText(117, &text).ok());
+  EXPECT_EQ(text, "0::/lxc/c1\n");
+  EXPECT_TRUE(fs->ReadCgroups(99999, &entries).IsNotFound());
 }
 
 TEST(ReadSmallFileAtTest, StopsAtTheLimit) {
