@@ -1,8 +1,11 @@
 // Tree model and its text and JSON renderings, for all eight types.
 #include "ns/tree_view.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "base/utf8.h"
@@ -12,6 +15,8 @@ namespace nsexp {
 namespace {
 
 constexpr std::size_t kMaxCommandBytes = 256;
+// Bound on a holder description or a mount point (paths can be long).
+constexpr std::size_t kMaxHeldByBytes = 512;
 
 struct Member {
   pid_t pid = 0;
@@ -64,8 +69,8 @@ std::string JsonString(std::string_view v) {
 class ModelBuilder {
  public:
   ModelBuilder(const ProcFs& procfs, const NamespaceGraph& graph,
-               NamespaceType type)
-      : procfs_(procfs), graph_(graph), type_(type) {
+               NamespaceType type, const CgroupClassifier& classify)
+      : procfs_(procfs), graph_(graph), type_(type), classify_(classify) {
     const NamespaceType tree_type =
         IsHierarchical(type) ? type : NamespaceType::kUser;
     for (const NamespaceInfo& n : graph_.namespaces) {
@@ -111,19 +116,76 @@ class ModelBuilder {
     return m;
   }
 
-  TreeNode Leaf(const NamespaceInfo& n) const {
+  // The container of cgroup text "index", classified once per build.
+  const std::optional<TreeContainer>& Workload(std::uint32_t index) {
+    if (workloads_.empty()) workloads_.resize(graph_.cgroups.size());
+    std::optional<std::optional<TreeContainer>>& w = workloads_[index];
+    if (!w) w = classify_(graph_.cgroups[index]);
+    return *w;
+  }
+
+  std::vector<TreeContainer> Containers(const NamespaceInfo& n) {
+    std::vector<TreeContainer> out;
+    if (!classify_) return out;
+    // Several cgroups (a container's sub-cgroups) can name one container.
+    std::map<std::tuple<std::string, std::string, std::string>, std::uint32_t>
+        by_container;
+    for (const auto& [index, count] : n.cgroup_members) {
+      if (index >= graph_.cgroups.size()) continue;
+      const std::optional<TreeContainer>& w = Workload(index);
+      if (w) by_container[{w->runtime, w->id, w->pod_uid}] += count;
+    }
+    for (const auto& [key, count] : by_container) {
+      TreeContainer c;
+      std::tie(c.runtime, c.id, c.pod_uid) = key;
+      c.processes = count;
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  std::vector<TreeBindMount> BindMounts(const NamespaceInfo& n) const {
+    std::vector<TreeBindMount> out;
+    const auto& mounts = graph_.bind_mounts;
+    auto it =
+        std::lower_bound(mounts.begin(), mounts.end(), n,
+                         [](const BindMountRecord& m, const NamespaceInfo& ns) {
+                           return std::make_pair(m.type, m.inode) <
+                                  std::make_pair(ns.type, ns.inode);
+                         });
+    for (; it != mounts.end() && it->type == n.type && it->inode == n.inode;
+         ++it) {
+      out.push_back({SanitizeUtf8(it->path, kMaxHeldByBytes),
+                     SanitizeUtf8(it->name, kMaxHeldByBytes),
+                     it->mount_ns_inode});
+    }
+    return out;
+  }
+
+  // What every node carries, shown or grouping.
+  TreeNode Base(const NamespaceInfo& n) const {
     TreeNode node;
     node.ns = &n;
-    for (pid_t pid : n.members) node.members.push_back(ReadMember(pid));
+    if (!n.held_by.empty()) {
+      node.held_by = SanitizeUtf8(n.held_by, kMaxHeldByBytes);
+    }
+    node.bind_mounts = BindMounts(n);
     return node;
   }
 
-  TreeNode Node(const NamespaceInfo& n) const {
+  TreeNode Leaf(const NamespaceInfo& n) {
+    TreeNode node = Base(n);
+    for (pid_t pid : n.members) node.members.push_back(ReadMember(pid));
+    node.containers = Containers(n);
+    return node;
+  }
+
+  TreeNode Node(const NamespaceInfo& n) {
     TreeNode node;
     if (n.type == type_) {
       node = Leaf(n);
     } else {
-      node.ns = &n;
+      node = Base(n);
       node.grouping = true;
       auto it = owned_.find(n.inode);
       if (it != owned_.end()) {
@@ -144,10 +206,13 @@ class ModelBuilder {
   const ProcFs& procfs_;
   const NamespaceGraph& graph_;
   const NamespaceType type_;
+  const CgroupClassifier& classify_;
   std::vector<const NamespaceInfo*> roots_;
   std::map<std::uint64_t, std::vector<const NamespaceInfo*>> children_;
   std::map<std::uint64_t, std::vector<const NamespaceInfo*>> owned_;
   std::vector<const NamespaceInfo*> unowned_;
+  // By cgroup index: not yet classified, or the classifier's answer.
+  std::vector<std::optional<std::optional<TreeContainer>>> workloads_;
 };
 
 std::string Label(const NamespaceInfo& n) {
@@ -217,13 +282,47 @@ class TextWriter {
     return out;
   }
 
+  // " holders=bind_mount:1,fd:2" for the kinds that hold it; empty when
+  // only processes do.
+  static std::string Holders(const NamespaceInfo& n) {
+    std::string out;
+    for (HolderKind k : kAllHolderKinds) {
+      const std::uint32_t count = n.holders[static_cast<std::size_t>(k)];
+      if (count == 0) continue;
+      out += (out.empty() ? " holders=" : ",") +
+             std::string(HolderKindName(k)) + ":" + std::to_string(count);
+    }
+    return out;
+  }
+
+  void Extras(const TreeNode& n, std::size_t level) {
+    const std::string indent(level * 4 + 8, ' ');
+    for (const TreeBindMount& b : n.bind_mounts) {
+      out_ += indent + "bind mount " + b.path;
+      if (!b.name.empty()) out_ += " (ip netns " + b.name + ")";
+      out_ += " in mnt:[" + std::to_string(b.mount_ns_inode) + "]\n";
+    }
+    for (const TreeContainer& c : n.containers) {
+      out_ += indent + "container " + paint_(kCyan, c.id);
+      if (!c.runtime.empty()) out_ += " runtime=" + c.runtime;
+      if (!c.pod_uid.empty()) out_ += " pod=" + c.pod_uid;
+      out_ += " processes=" + std::to_string(c.processes) + "\n";
+    }
+  }
+
   void Shown(const TreeNode& n, std::size_t level) {
     const NamespaceInfo& ns = *n.ns;
     out_ += std::string(level * 4, ' ') + paint_(kBold, Label(ns)) + Attrs(ns);
     const std::string count = "processes=" + std::to_string(ns.processes);
     out_ += " " + (ns.processes == 0 ? paint_(kYellow, count) : count);
+    out_ += Holders(ns);
+    // How a namespace without processes is held, when a holder reader said.
+    if (ns.processes == 0 && !n.held_by.empty()) {
+      out_ += " (" + n.held_by + ")";
+    }
     out_.push_back('\n');
     Members(n, level);
+    Extras(n, level);
   }
 
   // A user namespace that only groups: what it counts is the namespaces of
@@ -296,6 +395,41 @@ class JsonWriter {
       out_ += ",\"depth\":" + std::to_string(n.depth);
     }
     out_ += ",\"processes\":" + std::to_string(n.processes);
+    out_ += ",\"holders\":{";
+    for (std::size_t i = 0; i < kHolderKindCount; ++i) {
+      if (i) out_.push_back(',');
+      out_ += JsonString(HolderKindName(kAllHolderKinds[i])) + ":" +
+              std::to_string(n.holders[i]);
+    }
+    out_ += "}";
+  }
+
+  // held_by, bind_mounts and containers.
+  void Holders(const TreeNode& n) {
+    out_ += ",\"held_by\":" +
+            (n.held_by.empty() ? std::string("null") : JsonString(n.held_by));
+    out_ += ",\"bind_mounts\":[";
+    for (std::size_t i = 0; i < n.bind_mounts.size(); ++i) {
+      const TreeBindMount& b = n.bind_mounts[i];
+      if (i) out_.push_back(',');
+      out_ += "{\"path\":" + JsonString(b.path) + ",\"name\":" +
+              (b.name.empty() ? std::string("null") : JsonString(b.name)) +
+              ",\"mount_ns_inode\":" + std::to_string(b.mount_ns_inode) + "}";
+    }
+    out_ += "]";
+    if (n.grouping) return;
+    out_ += ",\"containers\":[";
+    for (std::size_t i = 0; i < n.containers.size(); ++i) {
+      const TreeContainer& c = n.containers[i];
+      if (i) out_.push_back(',');
+      out_ +=
+          "{\"runtime\":" +
+          (c.runtime.empty() ? std::string("null") : JsonString(c.runtime)) +
+          ",\"id\":" + JsonString(c.id) + ",\"pod_uid\":" +
+          (c.pod_uid.empty() ? std::string("null") : JsonString(c.pod_uid)) +
+          ",\"processes\":" + std::to_string(c.processes) + "}";
+    }
+    out_ += "]";
   }
 
   void Members(const TreeNode& n) {
@@ -317,6 +451,7 @@ class JsonWriter {
   void Node(const TreeNode& n) {
     out_.push_back('{');
     Attrs(*n.ns);
+    Holders(n);
     if (n.grouping) {
       out_ += ",\"owned\":";
       List(n.owned);
@@ -351,9 +486,20 @@ std::string CountOf(std::uint64_t n, const std::string& singular,
   return std::to_string(n) + " " + (n == 1 ? singular : plural);
 }
 
+DiscoveryOptions TreeDiscoveryOptions() {
+  DiscoveryOptions o;
+  o.collect_members = true;
+  o.bind_mounts = true;
+  o.fds = true;
+  o.for_children = true;
+  o.threads = true;
+  o.cgroups = true;
+  return o;
+}
+
 TreeModel BuildTreeModel(const ProcFs& procfs, const NamespaceGraph& graph,
-                         NamespaceType type) {
-  return ModelBuilder(procfs, graph, type).Build();
+                         NamespaceType type, const CgroupClassifier& classify) {
+  return ModelBuilder(procfs, graph, type, classify).Build();
 }
 
 std::string RenderTreeText(const TreeModel& model, TreeColor color) {

@@ -1,15 +1,18 @@
 // The namespace hierarchy as the tree view shows it: one model, rendered
 // as text (the CLI and /tree), JSON (a versioned schema) or, in
-// tree_html.h, an HTML page.
+// http/tree_page.h, an HTML page.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "ns/discovery.h"
 #include "ns/namespace_graph.h"
 #include "proc/proc_fs.h"
 
@@ -32,6 +35,28 @@ struct TreeMember {
   std::string command;
 };
 
+// A bind mount of a namespace's nsfs file (BindMountRecord), sanitised
+// for display.
+struct TreeBindMount {
+  std::string path;  // the mount point; valid UTF-8, no control characters
+  std::string name;  // NAME of /run/netns/NAME; empty otherwise
+  std::uint64_t mount_ns_inode = 0;  // the mount namespace it is mounted in
+};
+
+// The member processes of a namespace that belong to one container.
+struct TreeContainer {
+  std::string runtime;  // "podman", "containerd", ...; empty when unknown
+  std::string id;       // "podman://<64 hex>", as the metrics label it
+  std::string pod_uid;  // empty outside Kubernetes
+  std::uint32_t processes = 0;
+};
+
+// The container that one /proc/PID/cgroup text names (its strings valid
+// UTF-8, "processes" ignored), or nullopt for a host process. Supplied by
+// the caller, which knows the runtimes' cgroup layouts (workload/).
+using CgroupClassifier =
+    std::function<std::optional<TreeContainer>(const std::string& text)>;
+
 // One namespace in the tree. A node is either "shown" (its type is the
 // type asked for: it lists its members) or "grouping" (a user namespace
 // shown only to hold the namespaces of a non-hierarchical type it owns).
@@ -41,6 +66,13 @@ struct TreeNode {
   std::vector<TreeMember> members;  // shown nodes only
   std::vector<TreeNode> owned;      // grouping nodes: owned namespaces
   std::vector<TreeNode> children;   // child namespaces (pid or user)
+  // How a holder other than a member process holds it
+  // (NamespaceInfo::held_by), sanitised, at most 512 bytes; may be empty.
+  std::string held_by;
+  std::vector<TreeBindMount> bind_mounts;  // in graph order
+  // By container, sorted by (runtime, id, pod_uid); shown nodes only, and
+  // only when a classifier was given.
+  std::vector<TreeContainer> containers;
 };
 
 // What a renderer needs: the type's hierarchy, read once.
@@ -54,22 +86,33 @@ struct TreeModel {
   std::uint64_t permission_denied = 0;  // processes not inspected
 };
 
+// The discovery the tree view needs: members, every holder reader (a
+// person asks for the whole picture once, so the readers that /metrics
+// leaves off by default for their cost run here) and cgroups. Pure.
+DiscoveryOptions TreeDiscoveryOptions();
+
 // Builds the model of "graph" (discovered with
 // DiscoveryOptions::collect_members) for one type. For pid and user: the
 // namespace tree. For the other types: the user namespace tree, with the
 // namespaces of "type" under the user namespace that owns them. Reads
 // /proc/PID/status of each member through "procfs" (a member that has
-// exited is marked so). The model points into "graph", which must outlive
-// it. Thread-safe.
+// exited is marked so). "classify" (may be empty: no containers) turns the
+// graph's cgroup texts into containers. The model points into "graph",
+// which must outlive it. Thread-safe.
 TreeModel BuildTreeModel(const ProcFs& procfs, const NamespaceGraph& graph,
-                         NamespaceType type);
+                         NamespaceType type,
+                         const CgroupClassifier& classify = nullptr);
 
 // Colour in the text rendering: ANSI SGR sequences, or none at all.
 enum class TreeColor { kNever, kAlways };
 
 // The model as text: each namespace indented by depth ("pid:[INODE]
-// ns_id=N processes=N"), its members as "[NStgid...]  comm" below it.
-// Grouping lines say what they count ("owns 2 net namespaces").
+// ns_id=N processes=N", then "holders=bind_mount:1,fd:2" when any, and
+// "(held_by)" when it has no process), its members as "[NStgid...]  comm"
+// below it, then one line per bind mount ("bind mount PATH (ip netns
+// NAME) in mnt:[INODE]") and per container ("container ID runtime=R
+// pod=UID processes=N"). Grouping lines say what they count ("owns 2 net
+// namespaces").
 // kNever writes no escape sequence. Pure.
 std::string RenderTreeText(const TreeModel& model, TreeColor color);
 

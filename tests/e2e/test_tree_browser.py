@@ -6,8 +6,9 @@ namespace, and a podman container when podman and the base image
 (scripts/make-base-image.sh) are there. For pid, user and net it checks
 the DOM as the browser built it (every namespace of the JSON view present
 once, nested under its parent or owner, the population's namespaces among
-them), that the filter narrows the tree to the namespaces of one command
-and of the container, that the browser logged no console message (a CSP
+them, the container's id and the netns bind mount shown), that the filter
+narrows the tree to the namespaces of one command and of the container
+(by its id), that the browser logged no console message (a CSP
 violation or a script error would be one) and asked nothing of any host
 but the exporter. The screenshot of the pid page is kept in
 --artifacts/tree.png."""
@@ -206,7 +207,7 @@ def walk(nodes, parent=None):
         yield from walk(n.get("children", []), n)
 
 
-def check_page(f, browser, exp, ns_type, want_inodes):
+def check_page(f, browser, exp, ns_type, want_inodes, want_text=()):
     """Loads the page of ns_type and checks it against the JSON view."""
     status, _, body = exp.get(f"/tree?type={ns_type}&format=json")
     doc = json.loads(body)
@@ -239,6 +240,8 @@ def check_page(f, browser, exp, ns_type, want_inodes):
         f.equal(seen.get(key, 0), 1, f"{where}: {key[0]}:[{key[1]}] present once")
     for inode in want_inodes:
         f.check((ns_type, str(inode)) in seen, f"{where}: the test's {ns_type}:[{inode}] shown")
+    for text in want_text:
+        f.check(text in r.stdout, f"{where}: the page shows {text!r}")
     check_quiet(f, r, netlog, base, where)
     return dom
 
@@ -311,12 +314,17 @@ def main():
         browser = Browser(chromium, work)
         netns = os.stat(f"/run/netns/{pop.netns[0]}").st_ino
         pid_want = list(pop.pid_ns) + [needle_ns] + ([ctr["pid_ns"]] if ctr else [])
-        check_page(f, browser, exp, "pid", pid_want)
+        ctr_text = [f"podman://{ctr['id']}"] if ctr else []
+        check_page(f, browser, exp, "pid", pid_want, ctr_text)
         check_page(f, browser, exp, "user", [pop.user_outer, pop.user_inner])
-        check_page(f, browser, exp, "net", [netns])
+        check_page(f, browser, exp, "net", [netns],
+                   [f"/run/netns/{pop.netns[0]}", f"(ip netns {pop.netns[0]})"])
         check_filter(f, browser, exp, NEEDLE, [needle_ns], "filter by command")
         if ctr and ctr["pid_ns"]:
-            check_filter(f, browser, exp, CONTAINER_COMM, [ctr["pid_ns"]], "filter to the container")
+            check_filter(f, browser, exp, CONTAINER_COMM, [ctr["pid_ns"]],
+                         "filter by the container's command")
+            check_filter(f, browser, exp, ctr["id"][:12], [ctr["pid_ns"]],
+                         "filter to the container by its id")
         shot = os.path.join(args.artifacts, "tree.png")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(shot)
