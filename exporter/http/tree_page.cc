@@ -5,7 +5,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <algorithm>
 #include <array>
 #include <optional>
 #include <vector>
@@ -201,12 +200,29 @@ class PageWriter {
             text + "</span>";
   }
 
-  // "podman://0123456789abcdef..." -> "podman://0123456789ab": the id as
-  // `podman ps` shows it; the full id is in the details list.
+  // "podman://0123456789abcdef..." -> "0123456789ab": the id as `podman
+  // ps` shows it; the full id is in the details list.
   static std::string ShortId(const std::string& id) {
     const std::size_t scheme = id.find("://");
     const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-    return id.size() - start > 12 ? id.substr(0, start + 12) : id;
+    return id.substr(start, 12);
+  }
+
+  // A holder kind in words, singular.
+  static std::string HolderNoun(HolderKind kind) {
+    switch (kind) {
+      case HolderKind::kThread:
+        return "thread";
+      case HolderKind::kFd:
+        return "open fd";
+      case HolderKind::kSocket:
+        return "socket";
+      case HolderKind::kBindMount:
+        return "bind mount";
+      case HolderKind::kForChildren:
+        return "for_children link";
+    }
+    return std::string(HolderKindName(kind));
   }
 
   // How it is held and by which containers, in full.
@@ -300,8 +316,7 @@ class PageWriter {
     for (HolderKind k : kAllHolderKinds) {
       const std::uint32_t count = ns.holders[static_cast<std::size_t>(k)];
       if (count == 0) continue;
-      std::string kind(HolderKindName(k));
-      std::replace(kind.begin(), kind.end(), '_', ' ');
+      const std::string kind = HolderNoun(k);
       Chip("holder", "held by " + CountOf(count, kind, kind + "s"));
     }
     for (const TreeContainer& c : n.containers) {

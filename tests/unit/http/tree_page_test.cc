@@ -118,13 +118,13 @@ TEST_F(TreePageTest, ContainersAndHoldersAreShownAndSearchable) {
   infos_[2].holders[static_cast<std::size_t>(HolderKind::kForChildren)] = 1;
   const std::string page = RenderTreePage(model_, options_);
   EXPECT_THAT(page, HasSubstr("<span class=\"chip ct\">podman "
-                              "podman://0123456789ab</span>"));
+                              "0123456789ab</span>"));
   EXPECT_THAT(page, HasSubstr("<li class=\"container\">container <code>"
                               "podman://0123456789abcdef</code> runtime "
                               "podman, 1 process</li>"));
   EXPECT_THAT(page, HasSubstr("\npodman://0123456789abcdef\npodman\n"));
-  EXPECT_THAT(page, HasSubstr("<span class=\"chip holder\">held by 1 for "
-                              "children</span>"));
+  EXPECT_THAT(page, HasSubstr("<span class=\"chip holder\">held by 1 "
+                              "for_children link</span>"));
   EXPECT_THAT(page, HasSubstr("<li>held by pid_for_children of 9 (sh)</li>"));
 }
 
