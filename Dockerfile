@@ -20,15 +20,22 @@ FROM ${BASE_IMAGE} AS build
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      g++ cmake ninja-build pkg-config \
-      prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcli11-dev \
-      libcap-dev libcrypt-dev libssl-dev \
+      g++ cmake ninja-build pkg-config dpkg-dev \
+      prometheus-cpp-dev libyaml-cpp-dev libcli11-dev \
+      libcap-dev libcrypt-dev libssl-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
+# CivetWeb is compiled from Debian's civetweb source package, with TLS on
+# OpenSSL 3 and IPv6 (Debian's binary libcivetweb1 has neither): the same
+# script as outside the image fetches it into third_party/civetweb.
+COPY scripts/install-deps.sh scripts/
+RUN scripts/install-deps.sh --source-only \
+ && rm -rf /var/lib/apt/lists/*
 # Only what the exporter's build reads, so that changes to tests, docs or
 # deployment files do not invalidate the compile layer.
 COPY CMakeLists.txt ./
+COPY cmake/ cmake/
 COPY exporter/ exporter/
 
 ARG REVISION=unknown
@@ -42,9 +49,8 @@ RUN cmake -S . -B /build -G Ninja \
 # The Debian packages that own the shared libraries the binary links: the
 # runtime stage installs exactly these, so it follows the build's
 # dependencies without a second list to keep in step. Today they are
-# libprometheus-cpp-core1.0, libcivetweb1 (which ships both libcivetweb.so.1
-# and libcivetweb-cpp.so.1), libyaml-cpp0.7, libcap2, libcrypt1, libssl3 and
-# the C/C++ runtime (libc6, libstdc++6, libgcc-s1).
+# libyaml-cpp0.7, libcap2, libcrypt1, libssl3, zlib1g (CivetWeb itself is
+# linked statically) and the C/C++ runtime (libc6, libstdc++6, libgcc-s1).
 RUN bin=/out/bin/linux_namespace_exporter \
  && : >/tmp/packages \
  && for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do \

@@ -18,7 +18,10 @@
 #
 # Idempotent: if the tag is already in podman's store, it says so and does
 # nothing. Needs root, podman and debootstrap (apt-get install podman
-# debootstrap). Prints how long it took.
+# debootstrap). Where podman's configured storage driver cannot work (in a
+# container on an overlay file system) it uses one that can, as
+# scripts/podman-storage.sh says; PODMAN_STORAGE_DRIVER forces one. Exits 77
+# when no driver works. Prints how long it took.
 set -euo pipefail
 
 tag=${BASE_IMAGE:-localhost/debian:bookworm-slim}
@@ -30,7 +33,7 @@ force=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "$0: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +50,13 @@ done
 if [ "$(id -u)" != 0 ]; then
   echo "$0: debootstrap and podman's root store need root" >&2
   exit 1
+fi
+
+# shellcheck source=scripts/podman-storage.sh
+. "$(dirname "$0")/podman-storage.sh"
+if ! podman_choose_storage; then
+  echo "$0: $podman_storage_reason" >&2
+  exit 77
 fi
 
 if [ "$force" = 0 ] && podman image exists "$tag"; then

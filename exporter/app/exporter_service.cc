@@ -53,6 +53,19 @@ WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
   o.version = build.version;
   o.basic_auth_users = web.basic_auth_users;
   o.extra_headers = web.http.headers;
+  if (web.has_tls) {
+    const TlsServerConfig& t = web.tls;
+    TlsOptions& tls = o.tls.emplace();
+    tls.cert_file = t.cert_file;
+    tls.key_file = t.key_file;
+    tls.client_auth_type = t.client_auth_type;
+    tls.client_ca_file = t.client_ca_file;
+    tls.min_version = t.min_version;
+    tls.max_version = t.max_version;
+    tls.cipher_suites = t.cipher_suites;
+    tls.curve_preferences = t.curve_preferences;
+    tls.prefer_server_cipher_suites = t.prefer_server_cipher_suites;
+  }
   return o;
 }
 

@@ -3,11 +3,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "base/tls_names.h"
 #include "config/yaml_support.h"
 
 namespace nsexp {
@@ -100,10 +103,22 @@ class Parser {
             (k == "min_version" ? tls.min_version : tls.max_version) =
                 std::move(version);
           }
-          if (k == "cipher_suites")
-            tls.cipher_suites = YamlStringList(v, where);
+          if (k == "cipher_suites") {
+            tls.cipher_suites = Names(
+                v, where,
+                [](const std::string& n) {
+                  return OpenSslCipherName(n).has_value();
+                },
+                "a TLS 1.2 cipher suite as Go names it, e.g. "
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+          }
           if (k == "curve_preferences") {
-            tls.curve_preferences = YamlStringList(v, where);
+            tls.curve_preferences = Names(
+                v, where,
+                [](const std::string& n) {
+                  return OpenSslGroupName(n).has_value();
+                },
+                "CurveP256, CurveP384, CurveP521 or X25519");
           }
           if (k == "prefer_server_cipher_suites") {
             tls.prefer_server_cipher_suites = YamlBool(v, where);
@@ -115,6 +130,37 @@ class Parser {
     if (tls.key_file.empty()) {
       Fail(node.Mark(), "tls_server_config: missing key_file");
     }
+    if (!tls.client_ca_file.empty() &&
+        (tls.client_auth_type.empty() ||
+         tls.client_auth_type == "NoClientCert")) {
+      // As exporter-toolkit: a CA that would never be asked for is a
+      // mistake, not a policy.
+      Fail(node.Mark(),
+           "tls_server_config: client_ca_file is set but client_auth_type "
+           "is NoClientCert (want VerifyClientCertIfGiven or "
+           "RequireAndVerifyClientCert)");
+    }
+    if (!tls.min_version.empty() && !tls.max_version.empty() &&
+        tls.min_version > tls.max_version) {
+      Fail(node.Mark(), "tls_server_config: min_version " + tls.min_version +
+                            " is above max_version " + tls.max_version);
+    }
+  }
+
+  // A list of names each of which "known" accepts; the position of the
+  // first unknown one otherwise.
+  std::vector<std::string> Names(
+      const YAML::Node& node, const std::string& where,
+      const std::function<bool(const std::string&)>& known,
+      const std::string& want) {
+    std::vector<std::string> out = YamlStringList(node, where);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!known(out[i])) {
+        Fail(node[i].Mark(),
+             where + ": found \"" + out[i] + "\", want " + want);
+      }
+    }
+    return out;
   }
 
   void Http(const YAML::Node& node, WebConfig* out) {
@@ -226,18 +272,10 @@ Status ParseWebConfig(const std::string& text, const std::string& name,
   return Status::Ok();
 }
 
-Status CheckWebConfigSupported(const WebConfig& config,
-                               const std::string& name) {
-  if (config.has_tls) {
-    return Status::Unsupported(
-        (config.tls_location.empty() ? name : config.tls_location) +
-        ": tls_server_config is not supported: this build serves plain HTTP "
-        "only (the CivetWeb 1.15 of Debian 12 cannot use OpenSSL 3). "
-        "Terminate TLS in front of the exporter instead: a sidecar such as "
-        "kube-rbac-proxy, or a reverse proxy such as nginx, with the "
-        "exporter listening on 127.0.0.1 (--web.listen-address); "
-        "basic_auth_users keeps working behind either");
-  }
+Status CheckWebConfigSupported(const WebConfig&, const std::string&) {
+  // Everything ParseWebConfig() accepts is served, tls_server_config
+  // included; what is not supported (inline cert/key, client_allowed_sans)
+  // is an unknown key there, refused with its position.
   return Status::Ok();
 }
 
@@ -250,6 +288,13 @@ Status LoadWebConfigFile(const std::string& path, WebConfig* out) {
   if (!s.ok()) return s;
   s = CheckWebConfigSupported(config, path);
   if (!s.ok()) return s;
+  // As exporter-toolkit: relative file names are relative to the directory
+  // of the web configuration file, not to the working directory.
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  for (std::string* file : {&config.tls.cert_file, &config.tls.key_file,
+                            &config.tls.client_ca_file}) {
+    if (!file->empty() && (*file)[0] != '/') *file = (dir / *file).string();
+  }
   *out = std::move(config);
   return Status::Ok();
 }

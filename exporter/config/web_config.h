@@ -10,18 +10,19 @@
 
 namespace nsexp {
 
-// tls_server_config, as exporter-toolkit spells it. Parsed and checked so
-// that a file written for another exporter gives a precise answer, but not
-// served: see CheckWebConfigSupported().
+// tls_server_config, as exporter-toolkit spells it. Served by http/ (see
+// TlsOptions there); the names are checked here, so that a mistake is
+// reported with its position. Not supported, and so refused as unknown
+// keys: inline cert/key and client_allowed_sans.
 struct TlsServerConfig {
   std::string cert_file;
   std::string key_file;
   std::string client_auth_type;  // empty, or one of Go's tls.ClientAuthType
-  std::string client_ca_file;
+  std::string client_ca_file;    // set only with a client_auth_type that asks
   std::string min_version;  // TLS10 | TLS11 | TLS12 | TLS13, empty = default
-  std::string max_version;
-  std::vector<std::string> cipher_suites;
-  std::vector<std::string> curve_preferences;
+  std::string max_version;  // not below min_version
+  std::vector<std::string> cipher_suites;      // Go's names, TLS 1.2 only
+  std::vector<std::string> curve_preferences;  // Go's tls.CurveID names
   bool prefer_server_cipher_suites = true;
 };
 
@@ -53,13 +54,15 @@ struct WebConfig {
 [[nodiscard]] Status ParseWebConfig(const std::string& text,
                                     const std::string& name, WebConfig* out);
 
-// kUnsupported when "config" asks for something this exporter cannot serve
-// (tls_server_config: see the message for the alternatives); Ok otherwise.
+// kUnsupported when "config" asks for something this exporter cannot
+// serve; Ok otherwise. Today every file ParseWebConfig() accepts is served.
 // Pure.
 [[nodiscard]] Status CheckWebConfigSupported(const WebConfig& config,
                                              const std::string& name);
 
 // Reads and parses the file at "path", then CheckWebConfigSupported().
+// Relative TLS file names become relative to the directory of "path", as
+// exporter-toolkit reads them.
 // kNotFound / kPermissionDenied / kIoError when the file cannot be read,
 // kInvalidArgument for a directory; the errors of ParseWebConfig and
 // CheckWebConfigSupported otherwise.

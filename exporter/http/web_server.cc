@@ -2,6 +2,8 @@
 #include "http/web_server.h"
 
 #include <CivetServer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -12,6 +14,7 @@
 #include "base/listen_address.h"
 #include "base/logging.h"
 #include "http/basic_auth.h"
+#include "http/gzip.h"
 #include "http/tree_page.h"
 #include "metrics/text_format.h"
 #include "ns/tree_view.h"
@@ -19,6 +22,10 @@
 namespace nsexp {
 
 namespace {
+
+// zlib level of /metrics responses: the fastest, which already makes the
+// text ten or more times smaller (it repeats label names on every line).
+constexpr int kGzipLevel = 1;
 
 // CivetWeb reports a bind failure only through its log callback; keep the
 // last message so that Start() can say why.
@@ -39,6 +46,18 @@ int CivetLog(const mg_connection*, const char* message) {
   return 1;  // handled: keep CivetWeb from printing it itself
 }
 
+// CivetWeb's external_ssl_ctx callback: at start (*ssl_ctx null) it hands
+// CivetWeb the context that WebServer made and passed as the CivetServer's
+// user context; at stop it says 1 so that CivetWeb leaves freeing it to
+// WebServer.
+int ExternalSslCtx(void** ssl_ctx, void* user_data) {
+  if (*ssl_ctx == nullptr) {
+    const auto* server = static_cast<const CivetServer*>(user_data);
+    *ssl_ctx = const_cast<void*>(server->getUserContext());
+  }
+  return 1;
+}
+
 bool IsHead(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   return ri != nullptr && ri->request_method != nullptr &&
@@ -55,6 +74,15 @@ void Send(mg_connection* conn, int status, const char* reason,
             status, reason, content_type, body.size(), extra_headers);
   if (IsHead(conn)) return;
   mg_write(conn, body.data(), body.size());
+}
+
+// False when the kernel cannot make an IPv6 socket (built without IPv6, or
+// booted with ipv6.disable=1).
+bool KernelHasIpv6() {
+  const int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
 }
 
 std::string HtmlEscape(const std::string& in) {
@@ -87,7 +115,14 @@ Status ListenAddressToCivet(const std::string& address, std::string* out) {
   const Status s = ParseListenAddress(address, &parsed);
   if (!s.ok()) return s;
   const std::string port = std::to_string(parsed.port);
-  *out = parsed.host.empty() ? port : parsed.host + ":" + port;
+  if (parsed.host.empty() || parsed.host == "[::]") {
+    // Every address, IPv6 and IPv4 (one socket without IPV6_V6ONLY), as
+    // Go's net.Listen does for ":port" and "[::]:port"; Start() falls back
+    // to IPv4 alone where the kernel has no IPv6.
+    *out = "+" + port;
+  } else {
+    *out = parsed.host + ":" + port;
+  }
   return Status::Ok();
 }
 
@@ -232,15 +267,59 @@ class WebServer::Router : public CivetHandler {
     }
     std::string fresh;
     AppendTextFormat(collector_->SelfFamilies(), &fresh);
+    const char* accept = mg_get_header(conn, "Accept-Encoding");
+    if (accept != nullptr && AcceptsGzip(accept)) {
+      const std::shared_ptr<const GzipPrefix> prefix =
+          GzipBody(body, shared.generation);
+      std::string tail;
+      if (prefix && GzipFinish(*prefix, fresh, kGzipLevel, &tail).ok()) {
+        mg_printf(conn,
+                  "HTTP/1.1 200 OK\r\n"
+                  "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                  "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n"
+                  "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+                  "X-Content-Type-Options: nosniff\r\n%s\r\n",
+                  prefix->bytes.size() + tail.size(), headers_.c_str());
+        if (IsHead(conn)) return;
+        mg_write(conn, prefix->bytes.data(), prefix->bytes.size());
+        mg_write(conn, tail.data(), tail.size());
+        return;
+      }
+      // zlib failed (out of memory): the identity body below is correct.
+    }
     mg_printf(conn,
               "HTTP/1.1 200 OK\r\n"
               "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+              "Vary: Accept-Encoding\r\n"
               "Content-Length: %zu\r\nCache-Control: no-store\r\n"
               "X-Content-Type-Options: nosniff\r\n%s\r\n",
               body->size() + fresh.size(), headers_.c_str());
     if (IsHead(conn)) return;
     mg_write(conn, body->data(), body->size());
     mg_write(conn, fresh.data(), fresh.size());
+  }
+
+  // The gzip prefix of "body", the text of collection "generation":
+  // compressed once per collection, by the first scraper that asks for
+  // gzip, while scrapers of the same collection wait. Null when zlib fails.
+  std::shared_ptr<const GzipPrefix> GzipBody(
+      const std::shared_ptr<const std::string>& body,
+      std::uint64_t generation) {
+    std::lock_guard<std::mutex> lock(gzip_mu_);
+    if (gzip_ && gzip_generation_ == generation) return gzip_;
+    const auto start = std::chrono::steady_clock::now();
+    auto prefix = std::make_shared<GzipPrefix>();
+    if (!GzipStart(*body, kGzipLevel, prefix.get()).ok()) return nullptr;
+    const std::chrono::duration<double> took =
+        std::chrono::steady_clock::now() - start;
+    gzip_ = prefix;
+    gzip_generation_ = generation;
+    Log(LogLevel::kDebug, "compressed the metrics body",
+        {{"generation", std::to_string(generation)},
+         {"bytes", std::to_string(body->size())},
+         {"gzip_bytes", std::to_string(prefix->bytes.size())},
+         {"seconds", std::to_string(took.count())}});
+    return prefix;
   }
 
   void Landing(mg_connection* conn) {
@@ -334,6 +413,9 @@ class WebServer::Router : public CivetHandler {
   std::mutex body_mu_;
   std::shared_ptr<const std::string> body_;  // guarded by body_mu_
   std::uint64_t body_generation_ = 0;        // guarded by body_mu_
+  std::mutex gzip_mu_;
+  std::shared_ptr<const GzipPrefix> gzip_;  // guarded by gzip_mu_
+  std::uint64_t gzip_generation_ = 0;       // guarded by gzip_mu_
   std::mutex flight_mu_;
   std::condition_variable idle_;
   int in_flight_ = 0;      // guarded by flight_mu_
@@ -352,6 +434,13 @@ Status WebServer::Start(const WebOptions& options,
   if (!s.ok()) return s;
   s = CheckTelemetryPath(options.telemetry_path);
   if (!s.ok()) return s;
+  if (ports[0] == '+' && !KernelHasIpv6()) {
+    Log(LogLevel::kInfo, "no IPv6 in this kernel: listening on IPv4 only",
+        {{"address", options.listen_address}});
+    ports.erase(0, 1);
+  }
+  // "s": the port speaks TLS only; plain HTTP to it fails the handshake.
+  if (options.tls) ports += 's';
   std::vector<std::string> civet_options = {
       "listening_ports",
       ports,
@@ -376,6 +465,11 @@ Status WebServer::Start(const WebOptions& options,
     if (!s.ok()) return s;
   }
   std::unique_ptr<WebServer> server(new WebServer());
+  if (options.tls) {
+    s = NewServerSslContext(*options.tls, &server->ssl_ctx_);
+    if (!s.ok()) return s;
+    callbacks.external_ssl_ctx = &ExternalSslCtx;
+  }
   server->router_ =
       std::make_unique<Router>(options, std::move(collector), std::move(auth));
   {
@@ -383,7 +477,8 @@ Status WebServer::Start(const WebOptions& options,
     g_civet_last_error.clear();
   }
   try {
-    server->server_ = std::make_unique<CivetServer>(civet_options, &callbacks);
+    server->server_ = std::make_unique<CivetServer>(civet_options, &callbacks,
+                                                    server->ssl_ctx_.get());
   } catch (const std::exception& e) {
     std::string why;
     {

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "collector/namespace_collector.h"
+#include "http/tls_context.h"
 
 class CivetServer;
 
@@ -33,10 +35,13 @@ struct WebOptions {
   // Extra response headers (http_server_config.headers), sent on every
   // response. The caller ensures names and values are header-safe.
   std::map<std::string, std::string> extra_headers;
+  // Set: serve HTTPS only, with this certificate and policy.
+  std::optional<TlsOptions> tls;
 };
 
-// Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" ->
-// "19101", "127.0.0.1:0" -> "127.0.0.1:0", "[::1]:9" -> "[::1]:9".
+// Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" and
+// "[::]:19101" -> "+19101" (every address, IPv6 and IPv4 on one dual-stack
+// socket), "127.0.0.1:0" -> "127.0.0.1:0", "[::1]:9" -> "[::1]:9".
 // ParseListenAddress() (base/listen_address.h) decides what is valid, as
 // it does for the configuration; its kInvalidArgument otherwise. Pure.
 [[nodiscard]] Status ListenAddressToCivet(const std::string& address,
@@ -50,10 +55,11 @@ struct WebOptions {
 // server stops accepting and waits for requests in flight.
 class WebServer {
  public:
-  // Binds and starts serving. kUnavailable with CivetWeb's reason (e.g.
-  // "address already in use") when the address cannot be bound;
-  // kInvalidArgument for a malformed address or telemetry path
-  // (ParseListenAddress, CheckTelemetryPath) or an unusable bcrypt hash.
+  // Binds and starts serving (HTTPS when options.tls is set). kUnavailable
+  // with CivetWeb's reason (e.g. "address already in use") when the address
+  // cannot be bound; kInvalidArgument for a malformed address or telemetry
+  // path (ParseListenAddress, CheckTelemetryPath), an unusable bcrypt hash,
+  // or a certificate, key or CA file that cannot be used.
   [[nodiscard]] static Status Start(
       const WebOptions& options,
       std::shared_ptr<const NamespaceCollector> collector,
@@ -77,6 +83,7 @@ class WebServer {
   WebServer() = default;
 
   std::unique_ptr<Router> router_;
+  SslCtxPtr ssl_ctx_;  // null without TLS; outlives server_, which uses it
   std::unique_ptr<CivetServer> server_;
 };
 

@@ -4,7 +4,7 @@
 # capability dropped except SYS_PTRACE and DAC_READ_SEARCH, read-only root,
 # no-new-privileges.
 #
-#   tests/container/check_image.sh      (as root; CTest runs it as container_image)
+#   tests/container/check_image.sh      (as root; CTest runs it as container.check_image)
 #
 # Steps: make the base image if it is missing (scripts/make-base-image.sh);
 # `podman build` the image (layer cache allowed); make namespaces of our own
@@ -17,8 +17,11 @@
 #
 # Environment: IMAGE (tag to build, default
 # localhost/linux-namespace-exporter:check), BASE_IMAGE (passed to the build
-# and to the base image script), PODMAN_RUNTIME (default runc).
-# Prints one PASS or FAIL line per check and exits 1 if any failed.
+# and to the base image script), PODMAN_RUNTIME (default runc),
+# PODMAN_STORAGE_DRIVER (see scripts/podman-storage.sh: by default the
+# configured driver, or vfs where that cannot work, as in a container).
+# Prints one PASS or FAIL line per check and exits 1 if any failed; exits 77
+# (skipped) with the reason when no podman storage driver works here.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,6 +96,17 @@ run_opts=(--runtime "$runtime" --cgroup-manager=cgroupfs)
 build_nproc=32768
 if [ "$nproc" -lt "$build_nproc" ]; then build_nproc=$nproc; fi
 build_ulimits=(--ulimit "nproc=$build_nproc:$build_nproc")
+
+# A storage driver that works here: the configured one, or vfs inside a
+# container on an overlay file system. The base image script chooses the
+# same way, so both see one store.
+# shellcheck source-path=SCRIPTDIR/../.. source=scripts/podman-storage.sh
+. "$src/scripts/podman-storage.sh"
+if ! podman_choose_storage 2>"$work/storage.log"; then
+  echo "container checks skipped: $podman_storage_reason" >&2
+  exit 77
+fi
+if [ -s "$work/storage.log" ]; then cat "$work/storage.log"; fi
 
 # --- base image and build ---------------------------------------------------
 t=$(now)

@@ -5,6 +5,13 @@
 # here) and keeps its sandboxing honest with `systemd-analyze security`.
 # ExecStart must name an existing executable, so a copy of the unit that
 # points at a dummy executable in a temporary directory is checked.
+#
+# Documentation= is checked apart from verify: verify looks each man: page up
+# by running man(1), which a minimal system (no man-db, or manual pages
+# excluded from installation as in the slim Debian images) cannot, so it
+# runs with --man=no. Each entry must be a man: page or an https: URL; man:
+# pages are looked up with `man -w` where man-db is installed and has
+# manual pages, and said to be unchecked otherwise.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +37,7 @@ grep -q "^ExecStart=$binary " "$unit" || { echo "check_systemd: ExecStart must r
 verify() {
     out="$tmp/verify.out"
     status=0
-    (cd "$tmp" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify "$1") >"$out" 2>&1 || status=$?
+    (cd "$tmp" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$1") >"$out" 2>&1 || status=$?
     if [ "$status" -ne 0 ] || grep -q "$(basename "$1")" "$out"; then
         cat "$out"
         return 1
@@ -47,6 +54,38 @@ echo "== systemd-analyze verify"
 prepare ''
 verify "$tmp/$unit_name"
 echo "ok: no diagnostics"
+
+echo "== Documentation="
+# man_db_usable: man(1) is installed and finds at least one page of section
+# 1 that dpkg installed (a system without manual pages finds none).
+man_db_usable() {
+    command -v man >/dev/null 2>&1 && man -w ls.1 >/dev/null 2>&1
+}
+# check_documentation UNIT_FILE: every Documentation= entry well formed,
+# and each man: page present where man pages can be looked up.
+check_documentation() {
+    docs=$(sed -n 's/^Documentation=//p' "$1")
+    [ -n "$docs" ] || { echo "check_systemd: no Documentation=" >&2; return 1; }
+    for doc in $docs; do
+        case "$doc" in
+            man:*\(*\))
+                page=${doc#man:}
+                name=${page%%(*}
+                section=${page#*(}
+                section=${section%)}
+                if man_db_usable; then
+                    man -w "$name.$section" >/dev/null 2>&1 ||
+                        { echo "check_systemd: Documentation=$doc: no such manual page" >&2; return 1; }
+                    echo "ok: $doc found by man -w"
+                else
+                    echo "not checked: $doc (man-db or manual pages not installed)"
+                fi ;;
+            https://*) echo "ok: $doc is an https: URL (not fetched)" ;;
+            *) echo "check_systemd: Documentation=$doc is neither man:PAGE(SECTION) nor https:" >&2; return 1 ;;
+        esac
+    done
+}
+check_documentation "$unit"
 
 echo "== systemd-analyze security"
 if ! (cd "$tmp" && systemd-analyze security --offline=yes --threshold="$max_exposure" "$tmp/$unit_name") >"$tmp/security.out" 2>&1; then
@@ -83,4 +122,18 @@ expect_reject() {
 expect_reject "a misspelt directive" 's/^NoNewPrivileges=/NoNewPrivilegs=/'
 expect_reject "an invalid value" 's/^MemoryMax=.*/MemoryMax=lots/'
 expect_reject "a missing executable" "s#^ExecStart=$tmp/linux_namespace_exporter #ExecStart=$tmp/absent #"
+prepare 's#^Documentation=.*#Documentation=file:///nowhere#'
+if check_documentation "$tmp/$unit_name" >/dev/null 2>&1; then
+    echo "check_systemd: self-test 'a Documentation= of another scheme': accepted" >&2
+    exit 1
+fi
+echo "self-test ok: rejects a Documentation= of another scheme"
+if man_db_usable; then
+    prepare 's#^Documentation=.*#Documentation=man:namespacez(7)#'
+    if check_documentation "$tmp/$unit_name" >/dev/null 2>&1; then
+        echo "check_systemd: self-test 'a misspelt manual page': accepted" >&2
+        exit 1
+    fi
+    echo "self-test ok: rejects a misspelt manual page"
+fi
 echo "check_systemd: all passed"

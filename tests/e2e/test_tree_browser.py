@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import e2e_lib as lib
 import nsexp_harness as h
@@ -207,16 +206,28 @@ def walk(nodes, parent=None):
         yield from walk(n.get("children", []), n)
 
 
-def check_page(f, browser, exp, ns_type, want_inodes, want_text=()):
-    """Loads the page of ns_type and checks it against the JSON view."""
-    status, _, body = exp.get(f"/tree?type={ns_type}&format=json")
+def json_view(exp, ns_type):
+    """(type, inode) -> ((type, inode) of the enclosing node or None,
+    processes), from the JSON view."""
+    _, _, body = exp.get(f"/tree?type={ns_type}&format=json")
     doc = json.loads(body)
-    expect = {}  # (type, inode) -> enclosing (type, inode) or None
+    out = {}
     for n, parent in walk(doc["roots"] + doc.get("unowned", [])):
-        expect[(n["type"], str(n["inode"]))] = \
-            (parent["type"], str(parent["inode"])) if parent else None
+        out[(n["type"], str(n["inode"]))] = (
+            (parent["type"], str(parent["inode"])) if parent else None, n["processes"])
+    return out
+
+
+def check_page(f, browser, exp, ns_type, want_inodes, want_text=()):
+    """Loads the page of ns_type and checks it against the JSON view. Other
+    workloads on the host may make and remove namespaces meanwhile: the
+    namespaces compared are those the JSON view showed alike just before
+    and just after the page was loaded."""
+    before = json_view(exp, ns_type)
     base = exp.url("")
     r, netlog = browser.run(exp.url(f"/tree?type={ns_type}&format=html"), "--dump-dom")
+    after = json_view(exp, ns_type)
+    expect = {k: v for k, v in before.items() if after.get(k) == v}
     where = f"{ns_type} page"
     if not f.check(r.returncode == 0 and "</html>" in r.stdout,
                    f"{where}: chromium --dump-dom failed ({r.returncode}): {r.stderr[-800:]}"):
@@ -229,28 +240,26 @@ def check_page(f, browser, exp, ns_type, want_inodes, want_text=()):
             continue  # the "owner not visible" heading
         key = (n["type"], n["inode"])
         seen[key] = seen.get(key, 0) + 1
+        f.check(not n["hidden_any"], f"{where}: {key[0]}:[{key[1]}] hidden without a filter")
+        if key not in expect:
+            continue
         enc = n["enclosing"]
         got_parent = (enc["type"], enc["inode"]) if enc and enc["type"] else None
-        if key in expect:
-            f.equal(got_parent, expect[key], f"{where}: {key[0]}:[{key[1]}] nested under")
-        f.check(not n["hidden_any"], f"{where}: {key[0]}:[{key[1]}] hidden without a filter")
-        f.equal(n["empty"], not n["group"] and _processes(doc, key) == 0,
+        parent, processes = expect[key]
+        f.equal(got_parent, parent, f"{where}: {key[0]}:[{key[1]}] nested under")
+        f.equal(n["empty"], not n["group"] and processes == 0,
                 f"{where}: {key[0]}:[{key[1]}] marked processless")
+    for key, count in seen.items():
+        f.check(count == 1, f"{where}: {key[0]}:[{key[1]}] shown {count} times")
     for key in expect:
-        f.equal(seen.get(key, 0), 1, f"{where}: {key[0]}:[{key[1]}] present once")
+        f.check(key in seen, f"{where}: {key[0]}:[{key[1]}] missing")
     for inode in want_inodes:
-        f.check((ns_type, str(inode)) in seen, f"{where}: the test's {ns_type}:[{inode}] shown")
+        f.check((ns_type, str(inode)) in expect, f"{where}: the test's {ns_type}:[{inode}] "
+                "not in the JSON view alike before and after")
     for text in want_text:
         f.check(text in r.stdout, f"{where}: the page shows {text!r}")
     check_quiet(f, r, netlog, base, where)
     return dom
-
-
-def _processes(doc, key):
-    for n, _ in walk(doc["roots"] + doc.get("unowned", [])):
-        if (n["type"], str(n["inode"])) == key:
-            return n["processes"]
-    return None
 
 
 def check_quiet(f, r, netlog, base, where):

@@ -10,6 +10,7 @@ owners there: every namespace is a root, which is what the golden files
 show (the nesting itself is checked by the unit tests and e2e.http)."""
 
 import argparse
+import difflib
 import os
 import subprocess
 import sys
@@ -65,7 +66,6 @@ def main():
             want = fh.read()
         if not f.check(got == want, f"{fixture}: output differs from {golden} "
                        "(rerun with --update-golden if the change is intended)"):
-            import difflib
             sys.stdout.writelines(difflib.unified_diff(
                 want.splitlines(True), got.splitlines(True), "golden", "got"))
     r = subprocess.run([args.exporter, "tree", "--color=sometimes"], capture_output=True, text=True)

@@ -6,12 +6,12 @@ command with a quote and a backslash escaped exactly once; and the HTML
 page chosen by `Accept: text/html` or `?format=html`, with its
 Content-Security-Policy nonce on the inline style and script."""
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
-import contextlib
 
 import e2e_lib as lib
 import json_schema

@@ -167,17 +167,23 @@ def http(url, method="GET", headers=None, timeout=30):
 
 # --- server processes -------------------------------------------------------
 
+def host_port(host, port):
+    """host:port for a URL or a listen address, an IPv6 host in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class Server:
-    """A program serving HTTP on 127.0.0.1:port, stdout and stderr in a log
-    file; a context manager. Started means: still running and, with
+    """A program serving HTTP on host:port (127.0.0.1 unless told), stdout
+    and stderr in a log file; a context manager. Started means: still running and, with
     ready_path, answering 200 there, else accepting TCP connections. The
     program runs in a process group of its own, which stop() kills whole:
     what a wrapper (unshare, setpriv, sh) started goes with it."""
 
     def __init__(self, argv, port, *, name=None, log_path=None, preexec=None,
-                 ready_path=None, start_timeout=15.0):
+                 ready_path=None, start_timeout=15.0, host="127.0.0.1"):
         self.argv = list(argv)
         self.port = port
+        self.host = host
         self.name = name or os.path.basename(self.argv[0])
         self.ready_path = ready_path
         self.start_timeout = start_timeout
@@ -225,7 +231,7 @@ class Server:
         self._exited()
         if self.ready_path is None:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                with socket.create_connection((self.host, self.port), timeout=0.5):
                     return True
             except OSError:
                 return False
@@ -242,7 +248,7 @@ class Server:
         return False
 
     def url(self, path="/metrics"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{host_port(self.host, self.port)}{path}"
 
     def get(self, path="/metrics", headers=None, timeout=60):
         """(status, headers, body bytes) of a GET; see http()."""
@@ -313,7 +319,8 @@ _LISTENING = re.compile(r'(?:msg=listening|"msg":"listening").*?\bports(?:=|":")
 
 
 class Exporter(Server):
-    """linux_namespace_exporter on 127.0.0.1. With port 0 (the default) the
+    """linux_namespace_exporter on host (127.0.0.1 unless told; "::1" for
+    IPv6 loopback). With port 0 (the default) the
     kernel chooses the port and it is read back from the "listening" log
     line (logfmt or JSON, at log level info or below). argv replaces the
     whole command line (e.g. a wrapper such as setpriv or unshare that runs
@@ -321,13 +328,14 @@ class Exporter(Server):
     configuration file."""
 
     def __init__(self, binary, *args, port=0, listen_flag=True, argv=None,
-                 ready_path="/-/healthy", **kwargs):
+                 ready_path="/-/healthy", host="127.0.0.1", **kwargs):
         if argv is None:
             argv = [binary]
             if listen_flag:
-                argv.append(f"--web.listen-address=127.0.0.1:{port}")
+                argv.append(f"--web.listen-address={host_port(host, port)}")
             argv += args
-        super().__init__(argv, port, name="exporter", ready_path=ready_path, **kwargs)
+        super().__init__(argv, port, name="exporter", ready_path=ready_path,
+                         host=host, **kwargs)
 
     def _find_port(self):
         self._exited()

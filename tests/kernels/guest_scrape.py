@@ -15,8 +15,10 @@ import struct
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+_TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [os.path.join(_TESTS, "e2e"), os.path.join(_TESTS, "harness")]
 import e2e_lib  # noqa: E402
+import nsexp_harness as h  # noqa: E402
 
 NS_GET_USERNS = 0xB701
 NS_GET_PARENT = 0xB702
@@ -68,14 +70,14 @@ def opt(v):
 
 def main():
     args = e2e_lib.parse_args(__doc__.split("\n")[0])
-    e2e_lib.require_root("makes namespaces and reads every process's ns links")
-    f = e2e_lib.Failures()
+    h.require_root("makes namespaces and reads every process's ns links")
+    f = h.Failures()
     print(f"kernel {os.uname().release}")
     with e2e_lib.Population(pid_depth=3, user=True, netns=1) as pop, \
             e2e_lib.Exporter(args.exporter) as exp:
         status, _, body = exp.get("/metrics")
         f.equal(status, 200, "GET /metrics")
-        _, samples = e2e_lib.parse_metrics(body.decode())
+        _, samples = h.parse_metrics(body.decode())
         table = lsns()
 
     info, depth, children, count = {}, {}, {}, {}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Web security of the built exporter, over real HTTP on 127.0.0.1.
+"""Web security of the built exporter, over real HTTP and HTTPS on 127.0.0.1.
 
 Run: security_test.py BINARY SOURCE_DIR [unittest names, e.g. AuthTest]
 Python 3 standard library only. Each test starts its own exporter on a free
@@ -185,49 +185,256 @@ class PromtoolTest(h.ExporterTestCase):
         files = sorted(f for f in os.listdir(examples)
                        if f.startswith("web-config") and f.endswith(".yml"))
         self.assertIn("web-config.yml", files)
+        self.assertIn("web-config-tls.yml", files)
+        self.assertIn("web-config-mtls.yml", files)
+        # The TLS examples name server.crt, server.key and ca.crt beside
+        # them: each example is checked, and served, from a copy beside
+        # certificates of the names it uses.
+        h.require_tool("openssl", "Debian package openssl")
+        curl = h.require_tool("curl", "Debian package curl")
+        make_pki(self.dir)
         for name in files:
-            path = os.path.join(examples, name)
+            path = os.path.join(self.dir, name)
+            shutil.copyfile(os.path.join(examples, name), path)
             r = h.promtool("check", "web-config", path)
             self.assertEqual(r.returncode, 0, (name, r.stdout, r.stderr))
             r = self.run_binary("--config.check", f"--web.config.file={path}")
             self.assertEqual(r.returncode, 0, (name, r.stderr))
+            e = self.start([f"--web.config.file={path}"], ready_path=None)
+            tls = "tls" in name
+            r = subprocess.run(
+                [curl, "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                 "--cacert", os.path.join(self.dir, "ca.crt"),
+                 "--cert", os.path.join(self.dir, "client.crt"),
+                 "--key", os.path.join(self.dir, "client.key"),
+                 f"{'https' if tls else 'http'}://127.0.0.1:{e.port}/-/healthy"],
+                capture_output=True, text=True, timeout=30)
+            self.assertEqual((r.returncode, r.stdout), (0, "200"), (name, r.stderr))
+
+
+def make_pki(d):
+    """Makes, with openssl, in directory d: a CA (ca.crt), a server
+    certificate it signed for 127.0.0.1, ::1 and localhost (server.crt,
+    server.key), a client certificate it signed (client.crt, client.key),
+    and a client certificate of another CA (stranger.crt, stranger.key)."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", *ec, "-keyout", f"{ca}.key", "-out", f"{ca}.crt",
+                "-days", "2", "-subj", f"/CN=nsexp test {ca}")
+    leaves = {
+        "server": ("ca", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n"
+                         "extendedKeyUsage=serverAuth\n"),
+        "client": ("ca", "extendedKeyUsage=clientAuth\n"),
+        "stranger": ("other-ca", "extendedKeyUsage=clientAuth\n"),
+    }
+    for name, (ca, ext) in leaves.items():
+        with open(os.path.join(d, f"{name}.ext"), "w") as f:
+            f.write(ext)
+        openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", f"/CN=nsexp test {name}")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt",
+                "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt",
+                "-days", "2", "-extfile", f"{name}.ext")
 
 
 class TlsTest(h.ExporterTestCase):
-    """tls_server_config is refused at start-up, naming the alternatives."""
+    """tls_server_config served: HTTPS with certificates made by openssl,
+    checked with curl; plain HTTP to the TLS port; each client_auth_type;
+    protocol versions; basic authentication over TLS; unusable files."""
 
-    def tls_config(self):
-        cert = os.path.join(self.dir, "server.crt")
-        key = os.path.join(self.dir, "server.key")
-        if shutil.which("openssl"):
-            subprocess.run(
-                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                 "-keyout", key, "-out", cert, "-days", "1", "-subj",
-                 "/CN=127.0.0.1"], check=True, capture_output=True)
-        return self.write("web-tls.yml", (
-            f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n"
-            "  min_version: TLS12\n"
-            f"basic_auth_users:\n  {GOOD_USER}: '{GOOD_HASH}'\n"))
+    def setUp(self):
+        super().setUp()
+        h.require_tool("openssl", "Debian package openssl")
+        self.curl_path = h.require_tool("curl", "Debian package curl")
+        make_pki(self.dir)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def tls_config(self, extra="", name="web-tls.yml"):
+        """A web configuration serving server.crt; extra lines are added
+        to tls_server_config."""
+        return self.write(name, (
+            "tls_server_config:\n  cert_file: server.crt\n"
+            "  key_file: server.key\n" + extra))
+
+    def serve(self, config, host="127.0.0.1"):
+        """An exporter serving HTTPS with this web configuration; ready once
+        its port accepts TCP (its health check would speak plain HTTP)."""
+        return self.start([f"--web.config.file={config}"], ready_path=None,
+                          host=host)
+
+    def curl(self, e, path="/metrics", *args, host=None):
+        """(curl exit status, HTTP status, body) of a GET over HTTPS that
+        trusts the test CA."""
+        hp = h.host_port(host or e.host, e.port)
+        r = subprocess.run(
+            [self.curl_path, "-sS", "-g", "--max-time", "10", "--cacert",
+             self.path("ca.crt"), "-o", "-", "-w", "\n%{http_code}", *args,
+             f"https://{hp}{path}"], capture_output=True, text=True, timeout=30)
+        body, _, code = r.stdout.rpartition("\n")
+        return r.returncode, code, body
+
+    def client(self, name):
+        return ["--cert", self.path(f"{name}.crt"), "--key", self.path(f"{name}.key")]
+
+    def assert_served(self, e, *args, host=None):
+        rc, code, body = self.curl(e, "/metrics", *args, host=host)
+        self.assertEqual((rc, code), (0, "200"), body)
+        self.assertIn("linux_namespace_exporter_build_info", body)
+
+    def assert_refused(self, e, *args):
+        rc, code, body = self.curl(e, "/metrics", *args)
+        self.assertNotEqual(rc, 0, (code, body))
+        self.assertNotIn("linux_namespace_exporter_build_info", body)
 
     def test_tls_file_is_valid_for_promtool(self):
-        h.require_tool("openssl", "Debian package openssl")
-        path = self.tls_config()
+        path = self.tls_config("  client_auth_type: RequireAndVerifyClientCert\n"
+                               "  client_ca_file: ca.crt\n  min_version: TLS12\n")
         r = h.promtool("check", "web-config", path)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.run_binary("--config.check", f"--web.config.file={path}")
+        self.assertEqual(r.returncode, 0, r.stderr)
 
-    def test_tls_refused_clearly(self):
-        # A file other exporters accept (see the promtool test above) is
-        # refused at start-up and by --config.check, never served as plain
-        # HTTP by surprise.
+    def test_https_served_with_ca(self):
+        e = self.serve(self.tls_config())
+        self.assert_served(e)
+        rc, code, _ = self.curl(e, "/-/healthy", host="localhost")
+        self.assertEqual((rc, code), (0, "200"), "DNS name of the certificate")
+        # Without the test CA, curl cannot trust the server.
+        r = subprocess.run([self.curl_path, "-sS", "--max-time", "10",
+                            f"https://127.0.0.1:{e.port}/metrics"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 60, r.stderr)  # peer certificate not trusted
+
+    def test_plain_http_to_tls_port_fails_cleanly(self):
+        e = self.serve(self.tls_config())
+        with self.assertRaises(OSError):
+            h.http(f"http://127.0.0.1:{e.port}/metrics", timeout=10)
+        # A raw request gets no HTTP answer, and the connection is closed.
+        with socket.create_connection(("127.0.0.1", e.port), timeout=10) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                reply = s.recv(1024)
+            except ConnectionResetError:
+                reply = b""
+        self.assertFalse(reply.startswith(b"HTTP/"), reply)
+        self.assertTrue(e.alive())
+        self.assert_served(e)
+
+    def test_silent_client_is_cut_off(self):
+        # A client that opens a connection and never starts the handshake
+        # holds a worker only until the request timeout (5 s).
+        e = self.serve(self.tls_config())
+        with socket.create_connection(("127.0.0.1", e.port), timeout=15) as s:
+            start = time.monotonic()
+            try:
+                closed = s.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+            took = time.monotonic() - start
+        self.assertTrue(closed)
+        self.assertLess(took, 10, "the silent connection was held too long")
+        self.assert_served(e)
+
+    def test_require_and_verify_client_cert(self):
+        e = self.serve(self.tls_config(
+            "  client_auth_type: RequireAndVerifyClientCert\n"
+            "  client_ca_file: ca.crt\n"))
+        self.assert_refused(e)
+        self.assert_refused(e, *self.client("stranger"))
+        self.assert_served(e, *self.client("client"))
+
+    def test_verify_client_cert_if_given(self):
+        e = self.serve(self.tls_config(
+            "  client_auth_type: VerifyClientCertIfGiven\n"
+            "  client_ca_file: ca.crt\n"))
+        self.assert_served(e)
+        self.assert_refused(e, *self.client("stranger"))
+        self.assert_served(e, *self.client("client"))
+
+    def test_require_any_client_cert(self):
+        e = self.serve(self.tls_config("  client_auth_type: RequireAnyClientCert\n"))
+        self.assert_refused(e)
+        self.assert_served(e, *self.client("stranger"))
+
+    def test_request_and_no_client_cert(self):
+        for policy in ("RequestClientCert", "NoClientCert"):
+            e = self.serve(self.tls_config(f"  client_auth_type: {policy}\n",
+                                           name=f"{policy}.yml"))
+            self.assert_served(e)
+            self.assert_served(e, *self.client("stranger"))
+
+    def test_protocol_versions(self):
+        e = self.serve(self.tls_config("  min_version: TLS13\n"))
+        self.assert_refused(e, "--tls-max", "1.2")
+        self.assert_served(e, "--tlsv1.3")
+        e = self.serve(self.tls_config("  max_version: TLS12\n", name="max.yml"))
+        self.assert_refused(e, "--tlsv1.3")
+        self.assert_served(e, "--tls-max", "1.2")
+        # The default minimum is TLS 1.2, as exporter-toolkit's.
+        e = self.serve(self.tls_config(name="default.yml"))
+        self.assert_refused(e, "--tlsv1.1", "--tls-max", "1.1")
+
+    def test_cipher_suites(self):
+        e = self.serve(self.tls_config(
+            "  max_version: TLS12\n"
+            "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n"))
+        self.assert_served(e, "--ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384")
+        self.assert_refused(e, "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256")
+
+    def test_basic_auth_over_tls(self):
         path = self.tls_config()
-        for extra in ([], ["--config.check"]):
+        with open(path, "a") as f:
+            f.write(f"basic_auth_users:\n  {GOOD_USER}: '{GOOD_HASH}'\n")
+        e = self.serve(path)
+        rc, code, _ = self.curl(e)
+        self.assertEqual((rc, code), (0, "401"))
+        rc, code, _ = self.curl(e, "/metrics", "-u", f"{GOOD_USER}:wrong")
+        self.assertEqual((rc, code), (0, "401"))
+        self.assert_served(e, "-u", f"{GOOD_USER}:{GOOD_PASSWORD}")
+
+    def test_tls_over_ipv6(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback here")
+        e = self.serve(self.tls_config(), host="::1")
+        self.assert_served(e)
+
+    def test_unusable_files_fail_at_start(self):
+        cases = {
+            "mismatch": ("  cert_file: server.crt\n  key_file: client.key\n",
+                         "does not match"),
+            "missing": ("  cert_file: nope.crt\n  key_file: server.key\n",
+                        "cert_file " + self.path("nope.crt")),
+            "not_pem": ("  cert_file: web-not_pem.yml\n  key_file: server.key\n",
+                        "cert_file " + self.path("web-not_pem.yml")),
+            "bad_ca": ("  cert_file: server.crt\n  key_file: server.key\n"
+                       "  client_auth_type: RequireAndVerifyClientCert\n"
+                       "  client_ca_file: nope.crt\n",
+                       "client_ca_file " + self.path("nope.crt")),
+        }
+        for name, (tls, want) in cases.items():
+            path = self.write(f"web-{name}.yml", "tls_server_config:\n" + tls)
             r = self.run_binary("--web.listen-address=127.0.0.1:0",
-                                f"--web.config.file={path}", *extra)
-            self.assertEqual(r.returncode, 1, r.stderr)
-            self.assertIn(path + ":1:1: tls_server_config is not supported",
-                          r.stderr)
-            self.assertIn("kube-rbac-proxy", r.stderr)
-            self.assertIn("nginx", r.stderr)
+                                f"--web.config.file={path}")
+            self.assertEqual(r.returncode, 1, (name, r.stderr))
+            self.assertIn(want, r.stderr, name)
+
+    def test_relative_files_are_relative_to_the_config(self):
+        # self.tls_config() names server.crt without a directory; the
+        # exporter runs from elsewhere.
+        config = self.tls_config()
+        e = Exporter(f"--web.config.file={config}")
+        e.ready_path = None
+        e.start()
+        self.servers.append(e)
+        self.assertNotEqual(os.getcwd(), self.dir)
+        self.assert_served(e)
 
 
 class SlowClient(threading.Thread):
