@@ -47,7 +47,7 @@ class AuthTest(h.ExporterTestCase):
     def test_status_codes_and_challenge(self):
         web = self.write("web.yml", AUTH_CONFIG)
         with Exporter(f"--web.config.file={web}") as e:
-            for path in ("/metrics", "/", "/tree", "/-/ready", "/nope"):
+            for path in ("/metrics", "/", "/tree", "/tree?format=html", "/-/ready", "/nope"):
                 status, headers, _ = e.get(path)
                 self.assertEqual(status, 401, path)
                 self.assertEqual(
@@ -63,6 +63,10 @@ class AuthTest(h.ExporterTestCase):
             self.assertIn(b"linux_namespace_exporter_build_info", body)
             self.assertEqual(e.get("/metrics", "other", "s3cret")[0], 200)
             self.assertEqual(e.get("/", GOOD_USER, GOOD_PASSWORD)[0], 200)
+            status, headers, body = e.get("/tree?format=html", GOOD_USER, GOOD_PASSWORD)
+            self.assertEqual(status, 200)
+            self.assertTrue(headers.get("Content-Type", "").startswith("text/html"))
+            self.assertIn(b"<details", body)
             self.assertEqual(e.get("/nope", GOOD_USER, GOOD_PASSWORD)[0], 404)
 
     def test_healthy_needs_no_credentials(self):
@@ -301,6 +305,9 @@ class TlsTest(h.ExporterTestCase):
     def test_https_served_with_ca(self):
         e = self.serve(self.tls_config())
         self.assert_served(e)
+        rc, code, body = self.curl(e, "/tree?format=html")
+        self.assertEqual((rc, code), (0, "200"), "the HTML tree over HTTPS")
+        self.assertIn("<details", body)
         rc, code, _ = self.curl(e, "/-/healthy", host="localhost")
         self.assertEqual((rc, code), (0, "200"), "DNS name of the certificate")
         # Without the test CA, curl cannot trust the server.
