@@ -128,6 +128,50 @@ TEST_F(TreePageTest, ContainersAndHoldersAreShownAndSearchable) {
   EXPECT_THAT(page, HasSubstr("<li>held by pid_for_children of 9 (sh)</li>"));
 }
 
+// A thousand namespaces, ten under each of a hundred under the top: only
+// the first two levels start open, and the page stays small.
+TEST(TreePageScaleTest, AThousandNamespacesStartFolded) {
+  std::deque<NamespaceInfo> infos;
+  auto info = [&infos](std::uint64_t inode, std::uint32_t depth) {
+    NamespaceInfo n;
+    n.type = NamespaceType::kPid;
+    n.inode = inode;
+    n.depth = depth;
+    n.processes = 1;
+    infos.push_back(n);
+    return &infos.back();
+  };
+  TreeNode top;
+  top.ns = info(1, 0);
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    TreeNode mid;
+    mid.ns = info(100 + i, 1);
+    mid.members = {{static_cast<pid_t>(1000 + i), false, {1}, "sh"}};
+    for (std::uint64_t k = 0; k < 9; ++k) {
+      TreeNode leaf;
+      leaf.ns = info(10000 + i * 10 + k, 2);
+      leaf.members = {
+          {static_cast<pid_t>(20000 + i * 10 + k), false, {1}, "sleep"}};
+      mid.children.push_back(leaf);
+    }
+    top.children.push_back(mid);
+  }
+  TreeModel model;
+  model.roots = {top};
+  TreePageOptions options;
+  options.nonce = "n";
+  const std::string page = RenderTreePage(model, options);
+  std::size_t details = 0, open = 0;
+  for (std::size_t at = 0;
+       (at = page.find("<details class=\"ns", at)) != std::string::npos; ++at) {
+    ++details;
+    if (page.compare(page.find('"', at + 17) + 1, 5, " open") == 0) ++open;
+  }
+  EXPECT_EQ(details, 1001u);
+  EXPECT_EQ(open, 101u);  // the top and its hundred children
+  EXPECT_LT(page.size(), 1000u * 1000u);
+}
+
 TEST(TreePagePolicyTest, OnlyTheNonceAndSelf) {
   EXPECT_EQ(TreePageContentSecurityPolicy("abc"),
             "default-src 'none'; style-src 'nonce-abc'; script-src "
