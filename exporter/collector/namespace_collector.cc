@@ -204,6 +204,17 @@ void NamespaceCollector::LogScan(const ScanStats& stats) const {
          {"first_other", stats.first_other},
          {"resolved_by_ioctl", std::to_string(discoverer_.last_resolved())},
          {"cached", std::to_string(discoverer_.cache_size())}});
+    // Each holder reader's own accounting.
+    for (const HolderStats& h : stats.holders) {
+      Log(LogLevel::kDebug, "holder summary",
+          {{"holder", h.kind},
+           {"holders", std::to_string(h.holders)},
+           {"vanished", std::to_string(h.vanished)},
+           {"permission_denied", std::to_string(h.permission_denied)},
+           {"other", std::to_string(h.other)},
+           {"unscanned", std::to_string(h.unscanned)},
+           {"first_error", h.first_error}});
+    }
   }
 }
 

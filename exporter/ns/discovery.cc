@@ -68,7 +68,8 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
   Run run;
   run.stats = &out->stats;
   run.entries.reserve(pids.size() / 4 + 64);
-  for (pid_t pid : pids) WalkProcess(pid, &run);
+  run.own_links.assign(pids.size(), {});
+  for (std::size_t i = 0; i < pids.size(); ++i) WalkProcess(pids[i], i, &run);
   ReadOtherHolders(pids, &run);
   EvictUnseen();
   BuildGraph(&run, out);
@@ -93,7 +94,8 @@ Discoverer::Entry& Discoverer::EntryFor(const NamespaceLink& link,
 
 struct Discoverer::ProcessScan {
   pid_t pid = 0;
-  int ns_dir = -1;  // /proc/PID/ns, open while the links are read
+  std::size_t index = 0;  // in the PID list
+  int ns_dir = -1;        // /proc/PID/ns, open while the links are read
   std::optional<ProcessStat> stat;  // read when a question needed it
   bool missing = false;             // a link or its namespace gave ENOENT
   bool denied = false;
@@ -103,10 +105,11 @@ struct Discoverer::ProcessScan {
   std::vector<Entry*> joined;  // the namespaces it is a member of
 };
 
-void Discoverer::WalkProcess(pid_t pid, Run* run) {
+void Discoverer::WalkProcess(pid_t pid, std::size_t index, Run* run) {
   ++run->stats->processes_scanned;
   ProcessScan scan;
   scan.pid = pid;
+  scan.index = index;
   UniqueFd ns_dir;
   if (!OpenProcess(pid, &ns_dir, &scan, run)) return;
   scan.ns_dir = ns_dir.get();
@@ -190,6 +193,7 @@ void Discoverer::ReadLinks(ProcessScan* scan, Run* run) {
       scan->other = true;
       continue;
     }
+    run->own_links[scan->index][TypeIndex(type)] = link.inode;
     Entry& e = EntryFor(link, &run->entries);
     AddMember(scan, &e);
     if (!e.resolved) OpenAndResolve(link, scan, run);
@@ -396,7 +400,12 @@ void Discoverer::ReadOtherHolders(const std::vector<pid_t>& pids, Run* run) {
         return it == entries.end() || !it->second.resolved;
       },
       [this, &entries](NamespaceType type) { return MembersOf(type, entries); },
-      options_.collect_members};
+      options_.collect_members,
+      [run](std::size_t index, NamespaceType type) {
+        return index < run->own_links.size()
+                   ? run->own_links[index][TypeIndex(type)]
+                   : std::uint64_t{0};
+      }};
   for (const std::unique_ptr<HolderReader>& reader : readers_) {
     if (!reader->Enabled(options_)) continue;
     HolderFindings findings;

@@ -131,6 +131,9 @@ class Discoverer {
     EntryMap entries;
     ScanStats* stats = nullptr;
     std::vector<BindMountRecord> bind_mounts;
+    // The inodes the walk read, by position in the PID list and
+    // TypeIndex(); 0 where it read none.
+    std::vector<std::array<std::uint64_t, kNamespaceTypeCount>> own_links;
     std::vector<std::string> cgroups;  // distinct /proc/PID/cgroup texts
     std::unordered_map<std::string, std::uint32_t> cgroup_index;
   };
@@ -141,7 +144,7 @@ class Discoverer {
   Entry& EntryFor(const NamespaceLink& link, EntryMap* entries);
 
   // Stage 1: the process walk.
-  void WalkProcess(pid_t pid, Run* run);
+  void WalkProcess(pid_t pid, std::size_t index, Run* run);
   bool OpenProcess(pid_t pid, UniqueFd* ns_dir, ProcessScan* scan, Run* run);
   void ReadLinks(ProcessScan* scan, Run* run);
   void AddMember(ProcessScan* scan, Entry* e);

@@ -43,6 +43,10 @@ struct HolderScope {
   // True when readers should say how each holder holds its namespace
   // (HolderFindings::how), for the tree view; /metrics does not ask.
   bool describe = false;
+  // The inode of <type> of the index-th process of "pids" as the walk read
+  // it; 0 when it read none (type not collected, or the read failed). May
+  // be empty (not set): a reader then reads the link itself.
+  std::function<std::uint64_t(std::size_t, NamespaceType)> own_inode;
 };
 
 // What one reader found in one run.

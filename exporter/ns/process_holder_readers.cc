@@ -64,7 +64,8 @@ void ForChildrenReader::Read(const HolderScope& scope, HolderFindings* out) {
     return;
   }
   Opened opened;
-  for (pid_t pid : scope.pids) {
+  for (std::size_t i = 0; i < scope.pids.size(); ++i) {
+    const pid_t pid = scope.pids[i];
     UniqueFd ns_dir;
     const Status s = scope.procfs.OpenPidNs(pid, &ns_dir);
     if (!s.ok()) {
@@ -78,9 +79,13 @@ void ForChildrenReader::Read(const HolderScope& scope, HolderFindings* out) {
           ProcFs::ReadNamespaceLinkNamed(ns_dir.get(), p.children, &child);
       // ENOENT: no child namespace yet, no time namespaces, or gone.
       if (cs.IsNotFound()) continue;
-      NamespaceLink own{};
-      if (cs.ok())
+      // The walk has read the process's own link already; read it here only
+      // where it has not.
+      NamespaceLink own{p.type, scope.own_inode ? scope.own_inode(i, p.type)
+                                                : std::uint64_t{0}};
+      if (cs.ok() && own.inode == 0) {
         cs = ProcFs::ReadNamespaceLinkNamed(ns_dir.get(), p.own, &own);
+      }
       if (cs.IsNotFound()) continue;
       if (!cs.ok()) {
         CountHolderError(cs, &out->stats);
@@ -108,7 +113,8 @@ void ThreadReader::Read(const HolderScope& scope, HolderFindings* out) {
       NamespaceType::kNet,    NamespaceType::kTime, NamespaceType::kUts};
   Opened opened;
   std::vector<pid_t> tids;
-  for (pid_t pid : scope.pids) {
+  for (std::size_t i = 0; i < scope.pids.size(); ++i) {
+    const pid_t pid = scope.pids[i];
     const Status ls = scope.procfs.ListTasks(pid, &tids);
     if (!ls.ok()) {
       if (!ls.IsNotFound()) CountHolderError(ls, &out->stats);
@@ -117,7 +123,11 @@ void ThreadReader::Read(const HolderScope& scope, HolderFindings* out) {
     if (tids.size() < 2) continue;  // only the main thread
     UniqueFd own_dir;
     if (!scope.procfs.OpenPidNs(pid, &own_dir).ok()) continue;
+    // The ptrace read check covers every thread of a process alike: one
+    // denial is counted once and ends the process.
+    bool denied = false;
     for (pid_t tid : tids) {
+      if (denied) break;
       if (tid == pid) continue;
       UniqueFd task_dir;
       const Status ts = scope.procfs.OpenTaskNs(pid, tid, &task_dir);
@@ -133,14 +143,18 @@ void ThreadReader::Read(const HolderScope& scope, HolderFindings* out) {
         if (rs.IsNotFound()) continue;  // the thread exited
         if (!rs.ok()) {
           CountHolderError(rs, &out->stats);
+          denied = rs.IsPermissionDenied();
           break;
         }
-        NamespaceLink own{};
-        // A process whose main thread exited has no own link to differ from.
-        if (!ProcFs::ReadNamespaceLinkIn(own_dir.get(), type, &own).ok() ||
-            own == link) {
+        // The process's own link, as the walk read it or read here; a
+        // process whose main thread exited has none to differ from.
+        NamespaceLink own{type, scope.own_inode ? scope.own_inode(i, type)
+                                                : std::uint64_t{0}};
+        if (own.inode == 0 &&
+            !ProcFs::ReadNamespaceLinkIn(own_dir.get(), type, &own).ok()) {
           continue;
         }
+        if (own == link) continue;
         Hold(scope, link, task_dir.get(), std::string(NamespaceTypeName(type)),
              "thread " + std::to_string(tid) + " of " +
                  (scope.describe ? DescribeProcess(scope.procfs, pid) : ""),

@@ -104,6 +104,7 @@ std::optional<Workload> ContainerAt(const std::vector<std::string_view>& c,
     static constexpr Rule kScopes[] = {
         {"docker-", "docker", "docker://"},
         {"cri-containerd-", "containerd", "containerd://"},
+        {"nerdctl-", "containerd", "containerd://"},
         {"crio-", "cri-o", "cri-o://"},
         {"libpod-", "podman", "podman://"},
     };

@@ -47,7 +47,7 @@ struct Workload {
 //    /libpod_parent/libpod-<64hex>; libpod-conmon-<64hex>.scope is not a
 //    container;
 //  - containerd without Kubernetes: /<namespace>/<64hex>, exactly two
-//    components;
+//    components, and nerdctl's nerdctl-<64hex>.scope;
 //  - systemd-nspawn: machine.slice/machine-<name>.scope (\xNN unescaped);
 //  - LXC: /lxc/<name>, /lxc.payload/<name>, /lxc.payload.<name>.
 // nullopt for anything else (host services, the root, malformed paths).

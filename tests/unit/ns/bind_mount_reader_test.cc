@@ -52,7 +52,8 @@ class BindMountReaderTest : public testing::Test {
           return resolved.count(l.inode) == 0;
         },
         nullptr,
-        describe};
+        describe,
+        nullptr};
     if (!members.empty()) {
       scope.members = [&members](NamespaceType t) {
         EXPECT_EQ(t, NamespaceType::kMnt);

@@ -40,7 +40,8 @@ class ProcessHolderReadersTest : public testing::Test {
         [](NamespaceType) { return true; },
         [all_resolved](const NamespaceLink&) { return !all_resolved; },
         nullptr,
-        describe};
+        describe,
+        nullptr};
     reader->Read(scope, &out);
     return out;
   }
@@ -86,6 +87,28 @@ TEST_F(ProcessHolderReadersTest, ForChildrenOnlyWhereItDiffers) {
   EXPECT_EQ(f.stats.holders, 1u);
   EXPECT_EQ(f.stats.vanished + f.stats.permission_denied + f.stats.other, 0u)
       << f.stats.first_error;
+}
+
+TEST_F(ProcessHolderReadersTest, OwnLinksFromTheWalkAreUsed) {
+  // A scope that says the walk read 500's own pid namespace as the one its
+  // pid_for_children names (and nothing for PID 1): then nothing differs.
+  ASSERT_EQ(pids_, (std::vector<pid_t>{1, 500}));
+  HolderFindings f;
+  const HolderScope scope{*procfs_,
+                          ops_,
+                          pids_,
+                          [](NamespaceType) { return true; },
+                          [](const NamespaceLink&) { return true; },
+                          nullptr,
+                          false,
+                          [](std::size_t index, NamespaceType t) {
+                            return index == 1 && t == NamespaceType::kPid
+                                       ? kChildrenPid
+                                       : std::uint64_t{0};
+                          }};
+  ForChildrenReader reader;
+  reader.Read(scope, &f);
+  EXPECT_THAT(f.held, IsEmpty());
 }
 
 TEST_F(ProcessHolderReadersTest, ThreadsOnlyWhereTheyDiffer) {

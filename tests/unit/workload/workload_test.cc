@@ -85,6 +85,8 @@ TEST(WorkloadTest, FixtureLayouts) {
       {126, false, "", "", ""},
       // a process in a sub-cgroup
       {127, true, "containerd", "containerd://" + kH, kUid},
+      // nerdctl, systemd driver
+      {128, true, "containerd", "containerd://" + kH, ""},
   };
   std::unique_ptr<ProcFs> procfs;
   ASSERT_TRUE(ProcFs::Open(kFixtures + "cgroups", &procfs).ok());
