@@ -104,8 +104,7 @@ Status ExporterService::Start(const Config& flags, const RuntimeConfig& config,
                                      std::move(procfs), NewRealNamespaceOps(),
                                      ToCollectorOptions(config, build))));
   const WebOptions options = ToWebOptions(config, web, build);
-  const Status s =
-      WebServer::Start(options, service->collector_, &service->server_);
+  Status s = WebServer::Start(options, service->collector_, &service->server_);
   if (!s.ok()) return s;
   std::vector<std::string> ports;
   for (int p : service->server_->ports()) ports.push_back(std::to_string(p));

@@ -20,6 +20,8 @@ std::size_t ValidSequenceLength(std::string_view in, std::size_t i) {
   } else if (b0 == 0xE0) {
     len = 3;
     lo = 0xA0;
+    // One branch per row of RFC 3629's table, equal bodies or not.
+    // NOLINTNEXTLINE(bugprone-branch-clone)
   } else if (b0 >= 0xE1 && b0 <= 0xEC) {
     len = 3;
   } else if (b0 == 0xED) {

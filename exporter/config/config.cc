@@ -16,6 +16,7 @@ namespace {
 // The choices of `tree --type`, from the one list of types.
 std::vector<std::string> TypeNames() {
   std::vector<std::string> names;
+  names.reserve(kAllNamespaceTypes.size());
   for (NamespaceType t : kAllNamespaceTypes) {
     names.emplace_back(NamespaceTypeName(t));
   }

@@ -162,14 +162,14 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s) {
                                      1LL};
   long long total = 0;
   bool any = false;
-  for (int i = 0; i < 7; ++i) {
-    const auto& g = m[static_cast<std::size_t>(2 + 2 * i)];
+  for (std::size_t i = 0; i < 7; ++i) {
+    const auto& g = m[2 + 2 * i];
     if (!g.matched) continue;
     any = true;
     if (g.length() > 9) return std::nullopt;  // overflow guard
     // As Prometheus, refuse what a signed 64-bit count of nanoseconds cannot
     // hold (about 292 years): steady_clock compares in nanoseconds.
-    const long long kMaxMs = 9223372036854LL;
+    constexpr long long kMaxMs = 9223372036854LL;
     const long long v = std::stoll(g.str());
     if (v > (kMaxMs - total) / kUnits[i]) return std::nullopt;
     total += v * kUnits[i];
@@ -181,7 +181,7 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s) {
 Status ParseConfigYaml(const std::string& text, const std::string& name,
                        FileConfig* out) {
   FileConfig c;
-  const Status s = ParseYamlDocument(text, name, [&c](const YAML::Node& root) {
+  Status s = ParseYamlDocument(text, name, [&c](const YAML::Node& root) {
     CheckYamlKeys(root, "top level",
                   {"web", "log", "collection", "metrics", "filters"});
     if (root.IsNull()) return;
@@ -198,7 +198,7 @@ Status ParseConfigYaml(const std::string& text, const std::string& name,
 
 Status LoadConfigFile(const std::string& path, FileConfig* out) {
   std::string text;
-  const Status s = ReadYamlFile("--config.file", path, &text);
+  Status s = ReadYamlFile("--config.file", path, &text);
   if (!s.ok()) return s;
   return ParseConfigYaml(text, path, out);
 }

@@ -80,7 +80,7 @@ Status MergeRuntimeConfig(const Config& flags, const FileConfig& file,
 Status BuildRuntimeConfig(const Config& flags, RuntimeConfig* out) {
   FileConfig file;
   if (!flags.config_file.empty()) {
-    const Status s = LoadConfigFile(flags.config_file, &file);
+    Status s = LoadConfigFile(flags.config_file, &file);
     if (!s.ok()) return s;
   }
   return MergeRuntimeConfig(flags, file, out);

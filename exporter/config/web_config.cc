@@ -264,7 +264,7 @@ Status ParseWebConfig(const std::string& text, const std::string& name,
                       WebConfig* out) {
   Parser parser(name);
   WebConfig config;
-  const Status s = ParseYamlDocument(text, name, [&](const YAML::Node& root) {
+  Status s = ParseYamlDocument(text, name, [&](const YAML::Node& root) {
     parser.Document(root, &config);
   });
   if (!s.ok()) return s;

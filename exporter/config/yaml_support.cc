@@ -1,6 +1,8 @@
 // The YAML loader shared by both configuration files.
 #include "config/yaml_support.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <exception>
@@ -56,10 +58,58 @@ Status ReadYamlFile(const std::string& flag, const std::string& path,
   return Status::Ok();
 }
 
+namespace {
+
+// Counts the parser's events and throws YamlError at the one past
+// kMaxYamlNodes. yaml-cpp 0.7 emits nodes forever on some malformed input
+// (",!" is enough; found by tests/fuzz/web_config_fuzzer.cc), which
+// YAML::LoadAll turns into an endless loop that eats all memory, so a text
+// is parsed once with this handler before it is loaded.
+class NodeBudget : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { Count(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Count(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Count(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Count(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&,
+                       YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Count(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Count(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Count(const YAML::Mark& mark) {
+    if (++nodes_ > kMaxYamlNodes) {
+      YamlFail(mark, "invalid YAML: more than " +
+                         std::to_string(kMaxYamlNodes) + " nodes");
+    }
+  }
+
+  std::size_t nodes_ = 0;
+};
+
+}  // namespace
+
 Status ParseYamlDocument(
     const std::string& text, const std::string& name,
     const std::function<void(const YAML::Node& root)>& walk) {
   try {
+    {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      NodeBudget budget;
+      while (parser.HandleNextDocument(budget)) {
+      }
+    }
     const std::vector<YAML::Node> docs = YAML::LoadAll(text);
     if (docs.size() > 1) {
       return Status::InvalidArgument(YamlPosition(name, docs[1].Mark()) +

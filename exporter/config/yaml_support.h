@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -41,11 +42,18 @@ const char* YamlKindName(const YAML::Node& node);
 [[nodiscard]] Status ReadYamlFile(const std::string& flag,
                                   const std::string& path, std::string* text);
 
+// The most nodes (scalars, lists, mappings, aliases, documents) a text
+// given to ParseYamlDocument() may hold; far more than any configuration
+// file needs.
+inline constexpr std::size_t kMaxYamlNodes = 100000;
+
 // Parses "text" as at most one YAML document and calls walk(root) on it (a
 // null node for an empty text). YamlError thrown by "walk" becomes
 // kInvalidArgument "NAME:LINE:COLUMN: message"; a YAML syntax error becomes
 // "NAME:LINE:COLUMN: invalid YAML: reason"; more than one document is an
-// error. Never throws.
+// error, and so is a text of more than kMaxYamlNodes nodes ("invalid YAML:
+// more than N nodes", which is also what input that would make yaml-cpp
+// loop forever gives). Never throws.
 [[nodiscard]] Status ParseYamlDocument(
     const std::string& text, const std::string& name,
     const std::function<void(const YAML::Node& root)>& walk);

@@ -112,7 +112,7 @@ std::string HtmlEscape(const std::string& in) {
 
 Status ListenAddressToCivet(const std::string& address, std::string* out) {
   ListenAddress parsed;
-  const Status s = ParseListenAddress(address, &parsed);
+  Status s = ParseListenAddress(address, &parsed);
   if (!s.ok()) return s;
   const std::string port = std::to_string(parsed.port);
   if (parsed.host.empty() || parsed.host == "[::]") {

@@ -479,7 +479,8 @@ Status ProcFs::ReadStat(pid_t pid, ProcessStat* out) const {
 Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
   std::string text;
   const std::string path = std::to_string(pid) + "/status";
-  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, &text);
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(),
+                             std::size_t{64} * 1024, &text);
   if (!s.ok()) return s;
   return ParseProcessStatus(text, out);
 }
@@ -514,8 +515,8 @@ Status ProcFs::ReadNsfsMounts(const std::string& pid,
                               std::vector<NsfsMount>* out) const {
   std::string text;
   const std::string path = pid + "/mountinfo";
-  Status s =
-      ReadSmallFileAt(root_fd_.get(), path.c_str(), 16 * 1024 * 1024, &text);
+  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(),
+                             std::size_t{16} * 1024 * 1024, &text);
   if (!s.ok()) return s;
   *out = ParseNsfsMounts(text);
   return Status::Ok();
@@ -534,7 +535,8 @@ Status ProcFs::OpenMountedNamespace(const std::string& pid,
 }
 
 Status ProcFs::ReadFile(const std::string& relative, std::string* out) const {
-  return ReadSmallFileAt(root_fd_.get(), relative.c_str(), 64 * 1024, out);
+  return ReadSmallFileAt(root_fd_.get(), relative.c_str(),
+                         std::size_t{64} * 1024, out);
 }
 
 }  // namespace nsexp

@@ -1,5 +1,6 @@
 """SIGHUP reloads and min_interval, on the real binary over HTTP."""
 
+import errno
 import os
 import signal
 import threading
@@ -115,23 +116,64 @@ class ReloadTest(ExporterTestCase):
 class MinIntervalTest(ExporterTestCase):
 
     def test_scrapes_within_min_interval_share_one_scan(self):
-        path = self.write("exporter.yml", "collection:\n  min_interval: 10s\n")
-        e = self.start(["--config.file=" + path, "--log.level=debug"])
-        first = e.scrape()
-        second = e.scrape()
+        # Every scan blocks on the pipe until a feeder answers, so a scrape
+        # that returns without one provably did not scan.
+        root, fifo = make_blocking_procfs(self.dir)
+        path = self.write("exporter.yml", "collection:\n  min_interval: 1h\n")
+        e = self.start(["--config.file=" + path, "--path.procfs=" + root])
+        first = self.scrape_with_one_scan(e, fifo)
+        second = self.scrape_without_scan(e, fifo)
         self.assertEqual(value(first, DURATION), value(second, DURATION))
-        self.assertEqual(value(first, "linux_namespace_exporter_processes_scanned"),
-                         value(second, "linux_namespace_exporter_processes_scanned"))
-        time.sleep(0.2)  # a second scan would have logged by now
-        self.assertEqual(e.log().count("scan summary"), 1, e.log())
+        self.assertEqual(
+            value(first, "linux_namespace_exporter_processes_scanned"),
+            value(second, "linux_namespace_exporter_processes_scanned"))
 
-        # A reload drops the shared result: the next scrape scans again.
+        # A reload drops the shared result: the next scrape scans again,
+        # and the one after it shares that scan.
         e.signal(signal.SIGHUP)
         e.wait_log(r"configuration reloaded")
-        e.scrape()
-        e.scrape()
-        time.sleep(0.2)
-        self.assertEqual(e.log().count("scan summary"), 2, e.log())
+        self.scrape_with_one_scan(e, fifo)
+        self.scrape_without_scan(e, fifo)
+
+    def scrape_with_one_scan(self, e, fifo):
+        """A scrape during which exactly one scan reads the pipe."""
+        fed = []
+        feeder = threading.Thread(target=lambda: fed.append(self.feed(fifo)))
+        feeder.start()
+        try:
+            parsed = e.scrape(timeout=30)
+        finally:
+            feeder.join(timeout=30)
+        self.assertEqual(fed, [True], "the scrape did not scan")
+        self.assert_no_scan_waiting(fifo)
+        return parsed
+
+    def scrape_without_scan(self, e, fifo):
+        """A scrape that must not scan: a scan would wait on the pipe,
+        which nobody answers, and the scrape would time out."""
+        try:
+            parsed = e.scrape(timeout=10)
+        except OSError as err:
+            self.release(fifo)
+            self.fail("the scrape scanned instead of sharing: %r" % err)
+        self.assert_no_scan_waiting(fifo)
+        return parsed
+
+    def assert_no_scan_waiting(self, fifo):
+        """Nobody has the pipe open for reading: no scan is in flight."""
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as err:
+            self.assertEqual(err.errno, errno.ENXIO)
+            return
+        self.fail("a scan is waiting on the pipe")
+
+    def release(self, fifo):
+        """Unblocks a scan waiting on the pipe, if any."""
+        writer = wait_for_reader(fifo, timeout=1)
+        if writer is not None:
+            os.write(writer, b"slowproc\n")
+            os.close(writer)
 
     def test_reload_during_a_scan_is_not_lost_to_min_interval(self):
         root, fifo = make_blocking_procfs(self.dir)
@@ -168,11 +210,14 @@ class MinIntervalTest(ExporterTestCase):
                          "the reload was lost to the min_interval cache")
 
     def feed(self, fifo):
-        """Answers the next read of the pipe, if one comes."""
+        """Answers the next read of the pipe, if one comes; True if one
+        came."""
         writer = wait_for_reader(fifo, timeout=20)
-        if writer is not None:
-            os.write(writer, b"slowproc\n")
-            os.close(writer)
+        if writer is None:
+            return False
+        os.write(writer, b"slowproc\n")
+        os.close(writer)
+        return True
 
     def test_without_min_interval_every_scrape_scans(self):
         e = self.start(["--log.level=debug"])

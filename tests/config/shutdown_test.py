@@ -4,6 +4,9 @@ exporter exits 0 within 5 s and new connections are refused.
 The scrape is held in flight deterministically: the exporter runs on a small
 procfs tree whose only process has a named pipe as its "comm", so the
 collection blocks reading it until the test writes a name into the pipe.
+The test writes only after the exporter has logged that it is shutting
+down, so a 200 answer naming the pipe's process proves that the scrape in
+flight outlived the start of the shutdown; no sleep decides anything.
 """
 
 import os
@@ -39,10 +42,14 @@ class ShutdownTest(ExporterTestCase):
             e.signal(sig)
             signalled = time.monotonic()
             e.wait_log(r"shutting down.*%s" % name)
-            time.sleep(0.3)
+            # The shutdown has begun and the collection still waits on the
+            # pipe, so the scrape cannot have been answered yet; whether it
+            # survives the shutdown is decided by its answer, which names
+            # "slowproc" only if it was collected after this write.
             self.assertTrue(scraper.is_alive(),
                             "the scrape ended before the collection did: %r"
                             % result)
+            self.assertIsNone(e.proc.poll(), "exited with a scrape in flight")
             os.write(writer, b"slowproc\n")
         finally:
             if writer is not None:

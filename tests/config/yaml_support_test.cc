@@ -186,5 +186,34 @@ TEST(BothConfigFilesTest, RefuseTwoDocumentsAndBadSyntaxAlike) {
             std::string::npos);
 }
 
+// Found by fuzzing (tests/fuzz/regressions): on ",!" yaml-cpp 0.7 emits
+// nodes forever, and loading it never ended.
+TEST(YamlSupportTest, InputThatMakesYamlCppLoopIsRefused) {
+  bool walked = false;
+  const Status s = Walk(",!", [&](const YAML::Node&) { walked = true; });
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("t.yml:"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("invalid YAML: more than 100000 nodes"),
+            std::string::npos)
+      << s.ToString();
+  EXPECT_FALSE(walked);
+  FileConfig file;
+  WebConfig web;
+  EXPECT_FALSE(ParseConfigYaml("a: ,!", "f.yml", &file).ok());
+  EXPECT_FALSE(ParseWebConfig(",!", "f.yml", &web).ok());
+}
+
+TEST(YamlSupportTest, ManyNodesUpToTheLimitAreAccepted) {
+  std::string text = "[";
+  for (std::size_t i = 3; i < kMaxYamlNodes; ++i) text += "1,";
+  text += "1]";  // kMaxYamlNodes - 2 scalars, a list and a document
+  std::size_t items = 0;
+  EXPECT_TRUE(Walk(text, [&](const YAML::Node& n) { items = n.size(); }).ok());
+  EXPECT_EQ(items, kMaxYamlNodes - 2);
+  EXPECT_FALSE(
+      Walk(text.substr(0, text.size() - 1) + ",1]", [](const YAML::Node&) {
+      }).ok());
+}
+
 }  // namespace
 }  // namespace nsexp

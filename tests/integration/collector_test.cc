@@ -27,6 +27,42 @@ struct OpsProbe {
   std::atomic<int> current{0};
   std::atomic<int> max{0};
   std::atomic<long> calls{0};
+
+  // A gate: while "held", the first Open() of a discovery reports itself
+  // "entered" and waits for Release(), so that a test acts while a
+  // collection is provably in flight.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false;     // guarded by mu
+  bool entered = false;  // guarded by mu
+
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mu);
+    held = true;
+  }
+  // Blocks until a discovery waits at the gate.
+  void WaitEntered() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [this] { return entered; });
+  }
+  // True while a discovery waits at the gate.
+  bool InFlight() {
+    std::lock_guard<std::mutex> lock(mu);
+    return entered && held;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu);
+    held = false;
+    cv.notify_all();
+  }
+  // Called by Open(): waits at the gate when it is held.
+  void Gate() {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!held) return;
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [this] { return !held; });
+  }
 };
 
 // Forwards to the real ioctls and records how many calls run at once. Two
@@ -46,6 +82,7 @@ class CountingOps : public NamespaceOps {
 
   Status Open(int ns_dir, const NamespaceLink& link, NsHandle* out) override {
     Entry e(probe_.get());
+    probe_->Gate();
     if (delayed_opens_.fetch_sub(1) > 0)
       std::this_thread::sleep_for(open_delay_);
     return inner_->Open(ns_dir, link, out);
@@ -284,20 +321,24 @@ TEST(CollectorTest, UpdateOptionsForcesTheNextCollection) {
 
 TEST(CollectorTest, UpdateOptionsDuringACollectionIsNotLost) {
   auto probe = std::make_shared<OpsProbe>();
-  auto collector = MakeCollector(Options(std::chrono::seconds(10)), probe,
-                                 std::chrono::microseconds(5000), 40);
+  auto collector = MakeCollector(Options(std::chrono::seconds(10)), probe);
   ASSERT_NE(collector, nullptr);
+  probe->Hold();
   std::vector<MetricFamily> old_result;
   std::thread scrape([&] { old_result = Scrape(*collector); });
-  // A reload arrives while that collection is in flight.
-  while (probe->calls.load() == 0) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  // The collection is in flight, held at its first namespace, when the
+  // reload arrives.
+  probe->WaitEntered();
   CollectorOptions changed = Options(std::chrono::seconds(10));
   changed.metrics.per_namespace_series = false;
   collector->UpdateOptions(changed);
+  EXPECT_TRUE(probe->InFlight()) << "the update did not meet a collection";
+  EXPECT_EQ(collector->collections(), 0u) << "the collection already ended";
+  probe->Release();
   scrape.join();
-  EXPECT_GT(SeriesCount(old_result, "linux_namespace_info"), 0u);
+  EXPECT_EQ(collector->collections(), 1u);
+  EXPECT_GT(SeriesCount(old_result, "linux_namespace_info"), 0u)
+      << "the collection in flight did not run under the old options";
 
   // The result of the old options must not be served under the new ones.
   const auto next = Scrape(*collector);
