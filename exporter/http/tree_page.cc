@@ -231,7 +231,10 @@ class PageWriter {
       return;
     }
     out_ += "<ul class=\"holders\">";
-    if (!n.held_by.empty() && n.ns->processes == 0) {
+    // held_by names one holder; a bind mount is listed in full below.
+    const bool bind_mount_said =
+        !n.bind_mounts.empty() && n.held_by.rfind("bind mount ", 0) == 0;
+    if (!n.held_by.empty() && n.ns->processes == 0 && !bind_mount_said) {
       out_ += "<li>held by " + Escape(n.held_by) + "</li>";
     }
     for (const TreeBindMount& b : n.bind_mounts) {
