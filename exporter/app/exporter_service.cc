@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/logging.h"
+#include "http/tree_page.h"
 #include "ns/discovery.h"
 #include "ns/namespace_ops.h"
 #include "ns/tree_view.h"
@@ -155,17 +156,16 @@ TreeColor TreeColorFor(const std::string& choice) {
 int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs) {
   auto ops = NewRealNamespaceOps();
   Discoverer discoverer(procfs.get(), ops.get());
-  DiscoveryOptions opts;
-  opts.collect_members = true;
   NamespaceGraph graph;
-  const Status s = discoverer.Discover(opts, &graph);
+  const Status s = discoverer.Discover(TreeDiscoveryOptions(), &graph);
   if (!s.ok()) {
     std::cerr << "linux_namespace_exporter: " << s.ToString() << std::endl;
     return 1;
   }
   const auto type = ParseNamespaceType(flags.tree_type);
   const TreeModel model =
-      BuildTreeModel(*procfs, graph, type.value_or(NamespaceType::kPid));
+      BuildTreeModel(*procfs, graph, type.value_or(NamespaceType::kPid),
+                     ContainerClassifier());
   if (flags.tree_format == "json") {
     std::cout << RenderTreeJson(model);
   } else {

@@ -6,6 +6,12 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <optional>
+#include <vector>
+
+#include "base/utf8.h"
+#include "proc/proc_fs.h"
+#include "workload/workload.h"
 
 namespace nsexp {
 
@@ -77,6 +83,9 @@ padding:0 .45rem;margin-left:.35rem;font-size:12px;color:var(--muted)}
 .group>summary .label{font-weight:400;color:var(--muted)}
 ul.members{list-style:none;margin:.1rem 0 .3rem;padding-left:1.2rem}
 ul.members li{font:12px/1.5 ui-monospace,monospace;white-space:pre-wrap}
+ul.holders{margin:.1rem 0 .2rem;padding-left:1.2rem;color:var(--muted);
+font-size:12px}
+.chip.holder{border:1px solid var(--line)}
 .nstgid{color:var(--accent)}
 .exited{color:var(--warn)}
 details.more>summary{color:var(--muted);cursor:pointer;margin-left:1.2rem}
@@ -191,6 +200,60 @@ class PageWriter {
             text + "</span>";
   }
 
+  // "podman://0123456789abcdef..." -> "0123456789ab": the id as `podman
+  // ps` shows it; the full id is in the details list.
+  static std::string ShortId(const std::string& id) {
+    const std::size_t scheme = id.find("://");
+    const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+    return id.substr(start, 12);
+  }
+
+  // A holder kind in words, singular.
+  static std::string HolderNoun(HolderKind kind) {
+    switch (kind) {
+      case HolderKind::kThread:
+        return "thread";
+      case HolderKind::kFd:
+        return "open fd";
+      case HolderKind::kSocket:
+        return "socket";
+      case HolderKind::kBindMount:
+        return "bind mount";
+      case HolderKind::kForChildren:
+        return "for_children link";
+    }
+    return std::string(HolderKindName(kind));
+  }
+
+  // How it is held and by which containers, in full.
+  void Details(const TreeNode& n) {
+    if (n.held_by.empty() && n.bind_mounts.empty() && n.containers.empty()) {
+      return;
+    }
+    out_ += "<ul class=\"holders\">";
+    // held_by names one holder; a bind mount is listed in full below.
+    const bool bind_mount_said =
+        !n.bind_mounts.empty() && n.held_by.rfind("bind mount ", 0) == 0;
+    if (!n.held_by.empty() && n.ns->processes == 0 && !bind_mount_said) {
+      out_ += "<li>held by " + Escape(n.held_by) + "</li>";
+    }
+    for (const TreeBindMount& b : n.bind_mounts) {
+      out_ += "<li>bind mount <code>" + Escape(b.path) + "</code>";
+      if (!b.name.empty()) out_ += " (ip netns " + Escape(b.name) + ")";
+      out_ += " in mnt:[" + std::to_string(b.mount_ns_inode) + "]</li>";
+    }
+    for (const TreeContainer& c : n.containers) {
+      out_ +=
+          "<li class=\"container\">container <code>" + Escape(c.id) + "</code>";
+      if (!c.runtime.empty()) out_ += " runtime " + Escape(c.runtime);
+      if (!c.pod_uid.empty()) {
+        out_ += " pod <code>" + Escape(c.pod_uid) + "</code>";
+      }
+      out_ += ", " + CountOf(c.processes, "process", "processes") + "</li>";
+    }
+    out_ += "</ul>";
+  }
+
   void Members(const TreeNode& n) {
     if (n.members.empty()) return;
     // A long member list (the initial namespaces hold most of the host)
@@ -222,6 +285,10 @@ class PageWriter {
                               std::to_string(ns.inode) + "]";
     std::string search = label;
     for (const TreeMember& m : n.members) search += "\n" + m.command;
+    for (const TreeContainer& c : n.containers) {
+      search += "\n" + c.id + "\n" + c.runtime + "\n" + c.pod_uid;
+    }
+    for (const TreeBindMount& b : n.bind_mounts) search += "\n" + b.path;
     if (!n.grouping) {
       ++namespaces_;
       processes_ += ns.processes;
@@ -249,7 +316,19 @@ class PageWriter {
     } else {
       Chip("", CountOf(ns.processes, "process", "processes"));
     }
+    for (HolderKind k : kAllHolderKinds) {
+      const std::uint32_t count = ns.holders[static_cast<std::size_t>(k)];
+      if (count == 0) continue;
+      const std::string kind = HolderNoun(k);
+      Chip("holder", "held by " + CountOf(count, kind, kind + "s"));
+    }
+    for (const TreeContainer& c : n.containers) {
+      Chip("ct", Escape(c.runtime.empty() ? "container" : c.runtime) + " " +
+                     Escape(ShortId(c.id)) +
+                     (c.pod_uid.empty() ? "" : " pod " + Escape(c.pod_uid)));
+    }
     out_ += "</summary>";
+    Details(n);
     Members(n);
     if (!n.owned.empty() || !n.children.empty()) {
       out_ += "<div class=\"sub\">";
@@ -268,6 +347,21 @@ class PageWriter {
 };
 
 }  // namespace
+
+CgroupClassifier ContainerClassifier() {
+  return [](const std::string& text) -> std::optional<TreeContainer> {
+    const std::vector<CgroupEntry> entries = ParseCgroupFile(text);
+    const std::optional<Workload> w =
+        ClassifyCgroupPaths(CgroupPathsByPreference(entries));
+    if (!w) return std::nullopt;
+    constexpr std::size_t kMax = 256;
+    TreeContainer c;
+    c.runtime = SanitizeUtf8(w->container_runtime, kMax);
+    c.id = SanitizeUtf8(w->container_id, kMax);
+    c.pod_uid = SanitizeUtf8(w->pod_uid, kMax);
+    return c;
+  };
+}
 
 std::string RenderTreePage(const TreeModel& model,
                            const TreePageOptions& options) {

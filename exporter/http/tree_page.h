@@ -24,7 +24,8 @@ struct TreePageOptions {
 
 // The page for "model": a type selector (a GET form to /tree with
 // format=html), a filter box that narrows the tree to namespaces whose
-// label, member commands, container or pod contain the text, and the
+// label, member commands, container (id or runtime), pod UID or bind
+// mount path contain the text, and the
 // hierarchy as nested <details class="ns"> elements, one per namespace,
 // carrying data-type, data-inode and data-parent (the inode of the
 // namespace it is nested in; empty at the top). Every string from the
@@ -36,6 +37,11 @@ std::string RenderTreePage(const TreeModel& model,
 // but the nonce's inline style and script, forms to the exporter itself,
 // no framing, no other fetches. Pure.
 std::string TreePageContentSecurityPolicy(const std::string& nonce);
+
+// The classifier of the tree model: a /proc/PID/cgroup text -> the
+// container its paths name (workload/ClassifyCgroupPaths, v2 path first),
+// strings sanitised as the metrics' label values are. Thread-safe.
+CgroupClassifier ContainerClassifier();
 
 // A fresh nonce: 16 random bytes, base64. kIoError when the system has no
 // random bytes to give. Thread-safe.

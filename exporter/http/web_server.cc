@@ -375,16 +375,15 @@ class WebServer::Router : public CivetHandler {
             "format=text|json|html\n");
       return;
     }
-    DiscoveryOptions opts;
-    opts.collect_members = true;
     NamespaceGraph graph;
-    Status s = collector_->Snapshot(opts, &graph);
+    Status s = collector_->Snapshot(TreeDiscoveryOptions(), &graph);
     if (!s.ok()) {
       Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
             s.ToString() + "\n");
       return;
     }
-    const TreeModel model = BuildTreeModel(collector_->procfs(), graph, *type);
+    const TreeModel model = BuildTreeModel(collector_->procfs(), graph, *type,
+                                           ContainerClassifier());
     // The three formats are one resource: caches must key on Accept.
     const std::string vary = "Vary: Accept\r\n";
     if (format_name == "html") {

@@ -6,8 +6,9 @@ namespace, and a podman container when podman and the base image
 (scripts/make-base-image.sh) are there. For pid, user and net it checks
 the DOM as the browser built it (every namespace of the JSON view present
 once, nested under its parent or owner, the population's namespaces among
-them), that the filter narrows the tree to the namespaces of one command
-and of the container, that the browser logged no console message (a CSP
+them, the container's id and the netns bind mount shown), that the filter
+narrows the tree to the namespaces of one command and of the container
+(by its id), that the browser logged no console message (a CSP
 violation or a script error would be one) and asked nothing of any host
 but the exporter. The screenshot of the pid page is kept in
 --artifacts/tree.png."""
@@ -322,12 +323,17 @@ def main():
         browser = Browser(chromium, work)
         netns = os.stat(f"/run/netns/{pop.netns[0]}").st_ino
         pid_want = list(pop.pid_ns) + [needle_ns] + ([ctr["pid_ns"]] if ctr else [])
-        check_page(f, browser, exp, "pid", pid_want)
+        ctr_text = [f"podman://{ctr['id']}"] if ctr else []
+        check_page(f, browser, exp, "pid", pid_want, ctr_text)
         check_page(f, browser, exp, "user", [pop.user_outer, pop.user_inner])
-        check_page(f, browser, exp, "net", [netns])
+        check_page(f, browser, exp, "net", [netns],
+                   [f"/run/netns/{pop.netns[0]}", f"(ip netns {pop.netns[0]})"])
         check_filter(f, browser, exp, NEEDLE, [needle_ns], "filter by command")
         if ctr and ctr["pid_ns"]:
-            check_filter(f, browser, exp, CONTAINER_COMM, [ctr["pid_ns"]], "filter to the container")
+            check_filter(f, browser, exp, CONTAINER_COMM, [ctr["pid_ns"]],
+                         "filter by the container's command")
+            check_filter(f, browser, exp, ctr["id"][:12], [ctr["pid_ns"]],
+                         "filter to the container by its id")
         shot = os.path.join(args.artifacts, "tree.png")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(shot)

@@ -17,7 +17,7 @@ import sys
 
 import nsexp_harness as h
 
-FIXTURES = ["basic", "nested"]
+FIXTURES = ["basic", "nested", "bind_mounts", "holders"]
 TYPES = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"]
 ESC = "\x1b"
 

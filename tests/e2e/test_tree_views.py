@@ -89,8 +89,14 @@ def main():
                 lib.check_user_tree_json(f, doc, pop, "/tree?type=user")
             if t == "net" and pop:
                 netns = os.stat(f"/run/netns/{pop.netns[0]}").st_ino
-                f.check(netns in [n["inode"] for n in walk(doc["roots"] + doc.get("unowned", []))],
-                        f"net:[{netns}] of ip netns is in the net tree")
+                node = next((n for n in walk(doc["roots"] + doc.get("unowned", []))
+                             if n["type"] == "net" and n["inode"] == netns), None)
+                if f.check(node, f"net:[{netns}] of ip netns is in the net tree"):
+                    f.equal(node["holders"]["bind_mount"] >= 1, True, "netns: bind_mount holder")
+                    f.check(any(b["name"] == pop.netns[0] and b["path"].endswith("/" + pop.netns[0])
+                                for b in node["bind_mounts"]),
+                            f"netns: its bind mount named: {node['bind_mounts']}")
+                    f.equal(node["processes"], 0, "netns: no process")
             rc, out, err = lib.run_tree(args.exporter, t, "json")
             f.equal(rc, 0, f"tree --type {t} --format json exit ({err.strip()})")
             check_doc(f, lib.load_json(f, out, f"tree --type {t}"), schema, t,

@@ -22,9 +22,18 @@ class TreePageTest : public testing::Test {
     NamespaceInfo& init = Add(4026531836, std::nullopt, 0, 1);
     NamespaceInfo& a = Add(4026532301, 4026531836, 1, 1);
     NamespaceInfo& b = Add(4026532302, 4026532301, 2, 0);
-    TreeNode leaf{&b, false, {}, {}, {}};
-    TreeNode mid{&a, false, {{500, false, {500, 1}, "a\"b<c>&d"}}, {}, {leaf}};
-    TreeNode top{&init, false, {{1, false, {1}, "systemd"}}, {}, {mid}};
+    TreeNode leaf;
+    leaf.ns = &b;
+    leaf.held_by = "pid_for_children of 9 (sh)";
+    TreeNode mid;
+    mid.ns = &a;
+    mid.members = {{500, false, {500, 1}, "a\"b<c>&d"}};
+    mid.containers = {{"podman", "podman://0123456789abcdef", "", 1}};
+    mid.children = {leaf};
+    TreeNode top;
+    top.ns = &init;
+    top.members = {{1, false, {1}, "systemd"}};
+    top.children = {mid};
     model_.type = NamespaceType::kPid;
     model_.roots = {top};
     options_.nonce = "bm9uY2U=";
@@ -90,7 +99,7 @@ TEST_F(TreePageTest, EscapesSystemStringsOnce) {
   EXPECT_THAT(page, HasSubstr("value=\"x&quot;&gt;&lt;script&gt;\""));
   // The search text is lower-cased ASCII, escaped the same way.
   EXPECT_THAT(page, HasSubstr("data-search=\"pid:[4026532301]\na&quot;b&lt;c"
-                              "&gt;&amp;d\""));
+                              "&gt;&amp;d\n"));
   EXPECT_THAT(page, HasSubstr("<span class=\"nstgid\">[500 1]</span>"));
 }
 
@@ -103,6 +112,20 @@ TEST_F(TreePageTest, InlineStyleAndScriptCarryTheNonce) {
   EXPECT_THAT(page, Not(HasSubstr(" style=\"")));  // CSP forbids those
   EXPECT_THAT(page, HasSubstr("<option value=\"pid\" selected>pid</option>"));
   EXPECT_THAT(page, HasSubstr("3 pid namespaces, 2 member processes"));
+}
+
+TEST_F(TreePageTest, ContainersAndHoldersAreShownAndSearchable) {
+  infos_[2].holders[static_cast<std::size_t>(HolderKind::kForChildren)] = 1;
+  const std::string page = RenderTreePage(model_, options_);
+  EXPECT_THAT(page, HasSubstr("<span class=\"chip ct\">podman "
+                              "0123456789ab</span>"));
+  EXPECT_THAT(page, HasSubstr("<li class=\"container\">container <code>"
+                              "podman://0123456789abcdef</code> runtime "
+                              "podman, 1 process</li>"));
+  EXPECT_THAT(page, HasSubstr("\npodman://0123456789abcdef\npodman\n"));
+  EXPECT_THAT(page, HasSubstr("<span class=\"chip holder\">held by 1 "
+                              "for_children link</span>"));
+  EXPECT_THAT(page, HasSubstr("<li>held by pid_for_children of 9 (sh)</li>"));
 }
 
 // A thousand namespaces, ten under each of a hundred under the top: only

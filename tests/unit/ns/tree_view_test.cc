@@ -258,7 +258,53 @@ TEST_F(TreeViewTest, HowAProcesslessNamespaceIsHeld) {
   const std::string json =
       RenderTree(*procfs_, graph_, NamespaceType::kPid, TreeFormat::kJson);
   EXPECT_TRUE(JsonChecker::Valid(json));
-  EXPECT_THAT(json, HasSubstr(R"("processes":0,"held_by":"pid_for_children)"));
+  EXPECT_THAT(json, HasSubstr(R"("held_by":"pid_for_children of 42 (sh)"
+                              "\xEF\xBF\xBD"
+                              R"lit()","bind_mounts":[])lit"));
+}
+
+TEST_F(TreeViewTest, HoldersBindMountsAndContainers) {
+  graph_.cgroups = {"0::/machine.slice/libpod-abc.scope\n", "0::/user.slice\n",
+                    "0::/machine.slice/libpod-abc.scope/x\n"};
+  for (NamespaceInfo& n : graph_.namespaces) {
+    if (n.type == NamespaceType::kNet && n.inode == kN1) {
+      n.holders[static_cast<std::size_t>(HolderKind::kBindMount)] = 1;
+      n.holders[static_cast<std::size_t>(HolderKind::kFd)] = 2;
+      n.cgroup_members = {{0, 1}, {1, 3}, {2, 2}};
+    }
+  }
+  BindMountRecord b;
+  b.type = NamespaceType::kNet;
+  b.inode = kN1;
+  b.mount_ns_inode = kInitMnt;
+  b.path = "/run/netns/t\x01";
+  b.name = "t\x01";
+  graph_.bind_mounts = {b};
+  // Two cgroups of one container count together; the host's not at all.
+  const CgroupClassifier classify =
+      [](const std::string& text) -> std::optional<TreeContainer> {
+    if (text.find("libpod-abc") == std::string::npos) return std::nullopt;
+    return TreeContainer{"podman", "podman://abc", "", 0};
+  };
+  const TreeModel model =
+      BuildTreeModel(*procfs_, graph_, NamespaceType::kNet, classify);
+  const std::string text = RenderTreeText(model, TreeColor::kNever);
+  EXPECT_THAT(text,
+              HasSubstr("net:[4026532320] ns_id=208 processes=1 "
+                        "holders=fd:2,bind_mount:1\n"
+                        "                [700]  netns\n"
+                        "                bind mount /run/netns/t\xEF\xBF\xBD "
+                        "(ip netns t\xEF\xBF\xBD) in mnt:[4026531841]\n"
+                        "                container podman://abc runtime=podman "
+                        "processes=3\n"));
+  const std::string json = RenderTreeJson(model);
+  EXPECT_TRUE(JsonChecker::Valid(json)) << json;
+  EXPECT_THAT(json, HasSubstr(R"("holders":{"thread":0,"fd":2,"socket":0,)"
+                              R"("bind_mount":1,"for_children":0})"));
+  EXPECT_THAT(json,
+              HasSubstr(R"("containers":[{"runtime":"podman","id":)"
+                        R"("podman://abc","pod_uid":null,"processes":3}])"));
+  EXPECT_THAT(json, HasSubstr(R"("mount_ns_inode":4026531841)"));
 }
 
 TEST_F(TreeViewTest, ExitedMemberIsShownAsExited) {
@@ -303,6 +349,9 @@ TEST_F(TreeViewTest, PidJsonContent) {
               HasSubstr("\"type\":\"pid\",\"inode\":4026532310,\"ns_id\":205,"
                         "\"parent_inode\":4026531836,\"owner_inode\":"
                         "4026531837,\"depth\":1,\"processes\":0,"
+                        "\"holders\":{\"thread\":0,\"fd\":0,\"socket\":0,"
+                        "\"bind_mount\":0,\"for_children\":0},\"held_by\":"
+                        "null,\"bind_mounts\":[],\"containers\":[],"
                         "\"members\":[]"));
   // The top has no parent.
   EXPECT_THAT(json, HasSubstr("\"inode\":4026531836,\"ns_id\":5,"
