@@ -94,7 +94,10 @@ Status ExporterService::Start(const Config& flags, const RuntimeConfig& config,
       new ExporterService(build, std::make_shared<NamespaceCollector>(
                                      std::move(procfs), NewRealNamespaceOps(),
                                      ToCollectorOptions(config, build))));
-  const WebOptions options = ToWebOptions(config, web, build);
+  WebOptions options = ToWebOptions(config, web, build);
+  options.tls_reload_observer = [c = service->collector_](bool success) {
+    c->RecordWebConfigReload(success);
+  };
   const Status s =
       WebServer::Start(options, service->collector_, &service->server_);
   if (!s.ok()) return s;
@@ -119,6 +122,15 @@ void ExporterService::Apply(const RuntimeConfig& config) {
 
 void ExporterService::RecordReload(bool success) {
   collector_->RecordReload(success);
+}
+
+Status ExporterService::ApplyWebConfig(const WebConfig& web) {
+  if (!server_) return Status::Unavailable("not serving");
+  return server_->Reload(ToWebOptions(RuntimeConfig(), web, build_));
+}
+
+void ExporterService::RecordWebConfigReload(bool success) {
+  collector_->RecordWebConfigReload(success);
 }
 
 bool ExporterService::Shutdown(std::chrono::milliseconds timeout) {

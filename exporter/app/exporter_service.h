@@ -60,6 +60,8 @@ class ExporterService final : public Service {
 
   void Apply(const RuntimeConfig& config) override;
   void RecordReload(bool success) override;
+  [[nodiscard]] Status ApplyWebConfig(const WebConfig& web) override;
+  void RecordWebConfigReload(bool success) override;
   // Stops the server (see WebServer::Shutdown) and releases it.
   bool Shutdown(std::chrono::milliseconds timeout) override;
 

@@ -144,6 +144,11 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
           "linux_namespace_exporter_config_last_reload_success_timestamp_"
           "seconds",
           "Timestamp of the last successful configuration reload.")),
+      web_reload_ok_(AddGauge(
+          &registry_,
+          "linux_namespace_exporter_web_config_last_reload_successful",
+          "Whether the last reload of the web configuration or of its TLS "
+          "files was successful.")),
       failed_(std::make_shared<const Collection>()),
       discoverer_(procfs_.get(), ops_.get()),
       options_(std::move(options)) {
@@ -153,6 +158,7 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
       .Set(1);
   reload_ok_.Set(1);
   reload_success_time_.Set(NowSeconds());
+  web_reload_ok_.Set(1);
 }
 
 Status NamespaceCollector::Snapshot(const DiscoveryOptions& options,
@@ -181,6 +187,10 @@ void NamespaceCollector::UpdateOptions(const CollectorOptions& options) {
 void NamespaceCollector::RecordReload(bool success) {
   reload_ok_.Set(success ? 1 : 0);
   if (success) reload_success_time_.Set(NowSeconds());
+}
+
+void NamespaceCollector::RecordWebConfigReload(bool success) {
+  web_reload_ok_.Set(success ? 1 : 0);
 }
 
 std::uint64_t NamespaceCollector::collections() const {

@@ -92,6 +92,11 @@ class NamespaceCollector {
   // ..._config_last_reload_* metrics.
   void RecordReload(bool success);
 
+  // Records the outcome of a web configuration reload (SIGHUP, or TLS files
+  // that changed on disk) for linux_namespace_exporter_web_config_last_
+  // reload_successful.
+  void RecordWebConfigReload(bool success);
+
   // Number of collections completed (or failed) so far. For tests and logs.
   std::uint64_t collections() const;
 
@@ -117,6 +122,7 @@ class NamespaceCollector {
   prometheus::Counter& errors_other_;
   prometheus::Gauge& reload_ok_;
   prometheus::Gauge& reload_success_time_;
+  prometheus::Gauge& web_reload_ok_;
 
   // Served in place of a collection that threw; allocated up front so that
   // the failure path allocates nothing.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,9 @@ struct WebOptions {
   std::map<std::string, std::string> extra_headers;
   // Set: serve HTTPS only, with this certificate and policy.
   std::optional<TlsOptions> tls;
+  // Told the outcome of each reload of the TLS files after they changed on
+  // disk (see ReloadingSslContext). May be empty.
+  std::function<void(bool success)> tls_reload_observer;
 };
 
 // Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" and
@@ -65,6 +69,15 @@ class WebServer {
       std::shared_ptr<const NamespaceCollector> collector,
       std::unique_ptr<WebServer>* out);
 
+  // Takes the web configuration of "options" (basic_auth_users,
+  // extra_headers, tls) from the next request or handshake on; the other
+  // fields are ignored (they take effect at the next start). All or
+  // nothing: on error the running configuration stays. kInvalidArgument for
+  // an unusable bcrypt hash or TLS file (as Start), kUnsupported when TLS
+  // would be turned on or off (that needs a new listener: restart).
+  // Thread-safe.
+  [[nodiscard]] Status Reload(const WebOptions& options);
+
   // Stops serving: new requests get 503, requests in flight may finish
   // within "timeout", then the listener closes and the workers stop. True
   // when every request in flight finished. Idempotent.
@@ -83,7 +96,8 @@ class WebServer {
   WebServer() = default;
 
   std::unique_ptr<Router> router_;
-  SslCtxPtr ssl_ctx_;  // null without TLS; outlives server_, which uses it
+  // Null without TLS; outlives server_, which uses its base().
+  std::unique_ptr<ReloadingSslContext> tls_;
   std::unique_ptr<CivetServer> server_;
 };
 
