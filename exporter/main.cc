@@ -44,13 +44,16 @@ int main(int argc, char** argv) {
   nsexp::Status s = nsexp::BuildRuntimeConfig(flags, &config);
   if (!s.ok()) return Fail(s.message());
   nsexp::ApplyLogOptions(config);
-  // --web.config.file is read once, before anything starts.
+  // --web.config.file is read before anything starts (and again on SIGHUP).
   nsexp::WebConfig web;
   if (!flags.web_config_file.empty()) {
     s = nsexp::LoadWebConfigFile(flags.web_config_file, &web);
     if (!s.ok()) return Fail(s.message());
   }
   if (flags.config_check) {
+    // The TLS files too, as a start would load them.
+    s = nsexp::CheckWebConfigFiles(web);
+    if (!s.ok()) return Fail(s.message());
     std::cout << "linux_namespace_exporter: configuration is valid"
               << std::endl;
     return 0;

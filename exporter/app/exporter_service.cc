@@ -60,6 +60,13 @@ WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
   return o;
 }
 
+Status CheckWebConfigFiles(const WebConfig& web) {
+  const WebOptions options = ToWebOptions(RuntimeConfig(), web, BuildInfo());
+  if (!options.tls) return Status::Ok();
+  SslCtxPtr ctx;
+  return NewServerSslContext(*options.tls, &ctx);
+}
+
 void ApplyLogOptions(const RuntimeConfig& config) {
   SetLogOptions(config.log_level, config.log_format);
 }

@@ -33,6 +33,12 @@ CollectorOptions ToCollectorOptions(const RuntimeConfig& config,
 WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
                         const BuildInfo& build);
 
+// Loads what a start would load from the web configuration without
+// serving: the TLS certificate, key and client CA files (for
+// --config.check). The errors of NewServerSslContext, with the message a
+// start would print.
+[[nodiscard]] Status CheckWebConfigFiles(const WebConfig& web);
+
 // Applies the log level and format of "config" to the process.
 void ApplyLogOptions(const RuntimeConfig& config);
 

@@ -407,7 +407,7 @@ class TlsTest(h.ExporterTestCase):
         e = self.serve(self.tls_config(), host="::1")
         self.assert_served(e)
 
-    def test_unusable_files_fail_at_start(self):
+    def test_unusable_files_fail_at_start_and_check(self):
         cases = {
             "mismatch": ("  cert_file: server.crt\n  key_file: client.key\n",
                          "does not match"),
@@ -426,6 +426,10 @@ class TlsTest(h.ExporterTestCase):
                                 f"--web.config.file={path}")
             self.assertEqual(r.returncode, 1, (name, r.stderr))
             self.assertIn(want, r.stderr, name)
+            # --config.check loads the files as a start does: same line.
+            c = self.run_binary("--config.check", f"--web.config.file={path}")
+            self.assertEqual(c.returncode, 1, (name, c.stdout, c.stderr))
+            self.assertEqual(c.stderr, r.stderr, name)
 
     def test_relative_files_are_relative_to_the_config(self):
         # self.tls_config() names server.crt without a directory; the
