@@ -4,6 +4,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -171,6 +172,41 @@ Status NamespaceCollector::Snapshot(const DiscoveryOptions& options,
   } catch (...) {
     return Status::IoError("discovery threw a non-standard exception");
   }
+}
+
+Status NamespaceCollector::SharedTreeSnapshot(
+    std::shared_ptr<const NamespaceGraph>* out) const {
+  auto graph = std::make_shared<NamespaceGraph>();
+  std::unique_lock<std::mutex> lock(tree_mu_);
+  for (;;) {
+    if (tree_ && std::chrono::steady_clock::now() < tree_expiry_) {
+      *out = tree_;
+      return Status::Ok();
+    }
+    if (!tree_in_flight_) break;
+    const std::uint64_t generation = tree_generation_;
+    tree_done_.wait(lock, [&] { return tree_generation_ != generation; });
+    if (!tree_status_.ok()) return tree_status_;
+  }
+  tree_in_flight_ = true;
+  lock.unlock();
+  DiscoveryOptions options;
+  options.collect_members = true;
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = Snapshot(options, graph.get());  // never throws
+  const auto end = std::chrono::steady_clock::now();
+  lock.lock();
+  tree_in_flight_ = false;
+  ++tree_generation_;
+  tree_status_ = s;
+  if (s.ok()) {
+    tree_ = std::move(graph);
+    tree_expiry_ = end + std::max<std::chrono::steady_clock::duration>(
+                             kTreeMinAge, kTreeAgeFactor * (end - start));
+    *out = tree_;
+  }
+  tree_done_.notify_all();
+  return s;
 }
 
 void NamespaceCollector::UpdateOptions(const CollectorOptions& options) {

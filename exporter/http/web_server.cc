@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "base/listen_address.h"
@@ -372,20 +373,42 @@ class WebServer::Router : public CivetHandler {
             "format=text|json\n");
       return;
     }
-    DiscoveryOptions opts;
-    opts.collect_members = true;
-    NamespaceGraph graph;
-    Status s = collector_->Snapshot(opts, &graph);
+    const bool json = format_name == "json";
+    std::shared_ptr<const std::string> body;
+    const Status s =
+        TreeBody(*type, json ? TreeFormat::kJson : TreeFormat::kText, &body);
     if (!s.ok()) {
       Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
             s.ToString() + "\n");
       return;
     }
-    const bool json = format_name == "json";
     Reply(conn, 200, "OK",
-          json ? "application/json" : "text/plain; charset=utf-8",
-          RenderTree(collector_->procfs(), graph, *type,
-                     json ? TreeFormat::kJson : TreeFormat::kText));
+          json ? "application/json" : "text/plain; charset=utf-8", *body);
+  }
+
+  // The tree of "type" as "format", from the collector's shared tree graph:
+  // rendered once per graph, type and format (rendering reads every
+  // member's status), one rendering at a time, so that a flood of /tree
+  // requests costs at most one discovery per SharedTreeSnapshot() interval
+  // and one core.
+  Status TreeBody(NamespaceType type, TreeFormat format,
+                  std::shared_ptr<const std::string>* out) {
+    std::shared_ptr<const NamespaceGraph> graph;
+    const Status s = collector_->SharedTreeSnapshot(&graph);
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> lock(tree_mu_);
+    if (graph != tree_graph_) {
+      tree_graph_ = graph;
+      tree_bodies_.clear();
+    }
+    auto& body =
+        tree_bodies_[{static_cast<int>(type), static_cast<int>(format)}];
+    if (!body) {
+      body = std::make_shared<const std::string>(
+          RenderTree(collector_->procfs(), *graph, type, format));
+    }
+    *out = body;
+    return Status::Ok();
   }
 
   // What a request is checked against and answered with; replaced whole.
@@ -399,6 +422,11 @@ class WebServer::Router : public CivetHandler {
     return access_;
   }
 
+  std::mutex tree_mu_;
+  std::shared_ptr<const NamespaceGraph> tree_graph_;  // guarded by tree_mu_
+  // (type, format) -> body rendered from tree_graph_; guarded by tree_mu_.
+  std::map<std::pair<int, int>, std::shared_ptr<const std::string>>
+      tree_bodies_;
   std::mutex body_mu_;
   std::shared_ptr<const std::string> body_;  // guarded by body_mu_
   std::uint64_t body_generation_ = 0;        // guarded by body_mu_
