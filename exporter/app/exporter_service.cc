@@ -96,6 +96,7 @@ ExporterService::ExporterService(BuildInfo build,
 Status ExporterService::Start(const Config& flags, const RuntimeConfig& config,
                               const WebConfig& web, const BuildInfo& build,
                               std::unique_ptr<ProcFs> procfs,
+                              std::function<void()> thread_start,
                               std::unique_ptr<ExporterService>* out) {
   std::unique_ptr<ExporterService> service(
       new ExporterService(build, std::make_shared<NamespaceCollector>(
@@ -105,6 +106,7 @@ Status ExporterService::Start(const Config& flags, const RuntimeConfig& config,
   options.tls_reload_observer = [c = service->collector_](bool success) {
     c->RecordWebConfigReload(success);
   };
+  options.thread_start = std::move(thread_start);
   const Status s =
       WebServer::Start(options, service->collector_, &service->server_);
   if (!s.ok()) return s;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,13 +54,15 @@ class ExporterService final : public Service {
  public:
   // Starts collecting from "procfs" and serving, then logs "listening" with
   // the address, the ports bound and the flags' procfs and configuration
-  // file. The errors of WebServer::Start (address in use, malformed
-  // address).
+  // file. "thread_start" runs first in each server thread (see
+  // WebOptions::thread_start); may be empty. The errors of WebServer::Start
+  // (address in use, malformed address).
   [[nodiscard]] static Status Start(const Config& flags,
                                     const RuntimeConfig& config,
                                     const WebConfig& web,
                                     const BuildInfo& build,
                                     std::unique_ptr<ProcFs> procfs,
+                                    std::function<void()> thread_start,
                                     std::unique_ptr<ExporterService>* out);
   ExporterService(const ExporterService&) = delete;
   ExporterService& operator=(const ExporterService&) = delete;

@@ -47,15 +47,24 @@ int CivetLog(const mg_connection*, const char* message) {
 }
 
 // CivetWeb's external_ssl_ctx callback: at start (*ssl_ctx null) it hands
-// CivetWeb the context that WebServer made and passed as the CivetServer's
-// user context; at stop it says 1 so that CivetWeb leaves freeing it to
-// WebServer.
+// CivetWeb the context that WebServer made (in the CallbackContext passed as
+// the CivetServer's user context); at stop it says 1 so that CivetWeb leaves
+// freeing it to WebServer.
 int ExternalSslCtx(void** ssl_ctx, void* user_data) {
   if (*ssl_ctx == nullptr) {
     const auto* server = static_cast<const CivetServer*>(user_data);
-    *ssl_ctx = const_cast<void*>(server->getUserContext());
+    *ssl_ctx = WebServer::CallbackContextOf(server)->ssl_ctx;
   }
   return 1;
+}
+
+// CivetWeb's init_thread callback: every thread it starts (master, workers,
+// timer) runs the configured thread_start first.
+void* InitThread(const mg_context* ctx, int) {
+  const auto* server = static_cast<const CivetServer*>(mg_get_user_data(ctx));
+  const auto* context = WebServer::CallbackContextOf(server);
+  if (context->thread_start) context->thread_start();
+  return nullptr;
 }
 
 bool IsHead(mg_connection* conn) {
@@ -487,7 +496,10 @@ Status WebServer::Start(const WebOptions& options,
                                     &server->tls_);
     if (!s.ok()) return s;
     callbacks.external_ssl_ctx = &ExternalSslCtx;
+    server->callback_context_.ssl_ctx = server->tls_->base();
   }
+  server->callback_context_.thread_start = options.thread_start;
+  callbacks.init_thread = &InitThread;
   server->router_ =
       std::make_unique<Router>(options, std::move(collector), std::move(auth));
   {
@@ -495,9 +507,8 @@ Status WebServer::Start(const WebOptions& options,
     g_civet_last_error.clear();
   }
   try {
-    server->server_ = std::make_unique<CivetServer>(
-        civet_options, &callbacks,
-        server->tls_ != nullptr ? server->tls_->base() : nullptr);
+    server->server_ = std::make_unique<CivetServer>(civet_options, &callbacks,
+                                                    &server->callback_context_);
   } catch (const std::exception& e) {
     std::string why;
     {
@@ -514,6 +525,11 @@ Status WebServer::Start(const WebOptions& options,
   }
   *out = std::move(server);
   return Status::Ok();
+}
+
+const WebServer::CallbackContext* WebServer::CallbackContextOf(
+    const CivetServer* server) {
+  return static_cast<const CallbackContext*>(server->getUserContext());
 }
 
 Status WebServer::Reload(const WebOptions& options) {

@@ -41,6 +41,9 @@ struct WebOptions {
   // Told the outcome of each reload of the TLS files after they changed on
   // disk (see ReloadingSslContext). May be empty.
   std::function<void(bool success)> tls_reload_observer;
+  // Run first in every thread the server starts, before it serves (e.g. to
+  // drop a capability held only for binding). May be empty.
+  std::function<void()> thread_start;
 };
 
 // Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" and
@@ -59,6 +62,12 @@ struct WebOptions {
 // server stops accepting and waits for requests in flight.
 class WebServer {
  public:
+  // What CivetWeb's callbacks reach through the CivetServer's user context.
+  struct CallbackContext {
+    ssl_ctx_st* ssl_ctx = nullptr;  // null without TLS
+    std::function<void()> thread_start;
+  };
+
   // Binds and starts serving (HTTPS when options.tls is set). kUnavailable
   // with CivetWeb's reason (e.g. "address already in use") when the address
   // cannot be bound; kInvalidArgument for a malformed address or telemetry
@@ -91,11 +100,15 @@ class WebServer {
   // The ports actually bound (resolves port 0).
   std::vector<int> ports() const;
 
+  // For CivetWeb's callbacks: the context of the server they run for.
+  static const CallbackContext* CallbackContextOf(const CivetServer* server);
+
  private:
   class Router;
   WebServer() = default;
 
   std::unique_ptr<Router> router_;
+  CallbackContext callback_context_;  // outlives server_
   // Null without TLS; outlives server_, which uses its base().
   std::unique_ptr<ReloadingSslContext> tls_;
   std::unique_ptr<CivetServer> server_;
