@@ -64,6 +64,13 @@ WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
   return o;
 }
 
+Status CheckWebConfigFiles(const WebConfig& web) {
+  const WebOptions options = ToWebOptions(RuntimeConfig(), web, BuildInfo());
+  if (!options.tls) return Status::Ok();
+  SslCtxPtr ctx;
+  return NewServerSslContext(*options.tls, &ctx);
+}
+
 void ApplyLogOptions(const RuntimeConfig& config) {
   SetLogOptions(config.log_level, config.log_format);
 }
@@ -93,12 +100,17 @@ ExporterService::ExporterService(BuildInfo build,
 Status ExporterService::Start(const Config& flags, const RuntimeConfig& config,
                               const WebConfig& web, const BuildInfo& build,
                               std::unique_ptr<ProcFs> procfs,
+                              std::function<void()> thread_start,
                               std::unique_ptr<ExporterService>* out) {
   std::unique_ptr<ExporterService> service(
       new ExporterService(build, std::make_shared<NamespaceCollector>(
                                      std::move(procfs), NewRealNamespaceOps(),
                                      ToCollectorOptions(config, build))));
-  const WebOptions options = ToWebOptions(config, web, build);
+  WebOptions options = ToWebOptions(config, web, build);
+  options.tls_reload_observer = [c = service->collector_](bool success) {
+    c->RecordWebConfigReload(success);
+  };
+  options.thread_start = std::move(thread_start);
   Status s = WebServer::Start(options, service->collector_, &service->server_);
   if (!s.ok()) return s;
   std::vector<std::string> ports;
@@ -122,6 +134,15 @@ void ExporterService::Apply(const RuntimeConfig& config) {
 
 void ExporterService::RecordReload(bool success) {
   collector_->RecordReload(success);
+}
+
+Status ExporterService::ApplyWebConfig(const WebConfig& web) {
+  if (!server_) return Status::Unavailable("not serving");
+  return server_->Reload(ToWebOptions(RuntimeConfig(), web, build_));
+}
+
+void ExporterService::RecordWebConfigReload(bool success) {
+  collector_->RecordWebConfigReload(success);
 }
 
 bool ExporterService::Shutdown(std::chrono::milliseconds timeout) {

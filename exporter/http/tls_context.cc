@@ -5,9 +5,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 
 #include <string_view>
+#include <utility>
 
+#include "base/logging.h"
 #include "base/tls_names.h"
 
 namespace nsexp {
@@ -40,6 +43,50 @@ int ProtocolVersion(const std::string& name, int if_empty) {
 // RequestClientCert and RequireAnyClientCert take any certificate, as Go
 // does: the chain is not verified.
 int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+
+// What stat(2) says of "path", as text that changes whenever the file is
+// replaced or rewritten; "-" when it cannot be stat'ed.
+std::string FileSignature(const std::string& path) {
+  if (path.empty()) return "";
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return "-";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+         std::to_string(st.st_ctim.tv_sec) + "." +
+         std::to_string(st.st_ctim.tv_nsec);
+}
+
+std::string FilesSignature(const TlsOptions& options) {
+  return FileSignature(options.cert_file) + "|" +
+         FileSignature(options.key_file) + "|" +
+         FileSignature(options.client_ca_file);
+}
+
+// The TLS 1.2 cipher list of "ctx" as OpenSSL's names, ":"-separated: what
+// a connection moved to that context must offer.
+std::string Tls12Ciphers(SSL_CTX* ctx) {
+  std::string list;
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx);
+  for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    const SSL_CIPHER* c = sk_SSL_CIPHER_value(ciphers, i);
+    if (std::string_view(SSL_CIPHER_get_version(c)) == "TLSv1.3") continue;
+    if (!list.empty()) list += ':';
+    list += SSL_CIPHER_get_name(c);
+  }
+  return list;
+}
+
+std::string GroupList(const TlsOptions& options) {
+  std::string list;
+  for (const std::string& name : options.curve_preferences) {
+    const auto openssl = OpenSslGroupName(name);
+    if (!openssl) continue;
+    if (!list.empty()) list += ':';
+    list += *openssl;
+  }
+  return list;
+}
 
 }  // namespace
 
@@ -160,6 +207,123 @@ Status NewServerSslContext(const TlsOptions& options, SslCtxPtr* out) {
   }
   *out = std::move(ctx);
   return Status::Ok();
+}
+
+// One built context and what it was built from.
+struct ReloadingSslContext::Current {
+  TlsOptions options;
+  std::string signature;  // FilesSignature(options) before the files were read
+  std::shared_ptr<SSL_CTX> ctx;
+  std::string ciphers;  // Tls12Ciphers(ctx)
+  std::string groups;   // GroupList(options)
+};
+
+Status ReloadingSslContext::Create(const TlsOptions& options, Observer observer,
+                                   std::unique_ptr<ReloadingSslContext>* out) {
+  std::unique_ptr<ReloadingSslContext> r(new ReloadingSslContext());
+  r->observer_ = std::move(observer);
+  const Status s = r->Replace(options);
+  if (!s.ok()) return s;
+  // The first context is also the one the server holds: every connection
+  // starts in it, and OnClientHello moves it to the newest one.
+  r->base_ = r->current_->ctx.get();
+  SSL_CTX_up_ref(r->base_);
+  SSL_CTX_set_client_hello_cb(r->base_, &ReloadingSslContext::OnClientHello,
+                              r.get());
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+ReloadingSslContext::~ReloadingSslContext() { SSL_CTX_free(base_); }
+
+std::shared_ptr<const ReloadingSslContext::Current>
+ReloadingSslContext::current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+Status ReloadingSslContext::Replace(const TlsOptions& options) {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  return ReplaceLocked(options);
+}
+
+Status ReloadingSslContext::ReplaceLocked(const TlsOptions& options) {
+  auto next = std::make_shared<Current>();
+  next->options = options;
+  // Taken before the files are read: a change while they are read shows as
+  // a different signature at the next handshake, which reads them again.
+  next->signature = FilesSignature(options);
+  SslCtxPtr ctx;
+  const Status s = NewServerSslContext(options, &ctx);
+  if (!s.ok()) return s;
+  next->ctx = std::shared_ptr<SSL_CTX>(ctx.release(), SslCtxFree());
+  next->ciphers = Tls12Ciphers(next->ctx.get());
+  next->groups = GroupList(options);
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = std::move(next);
+  failed_signature_.clear();
+  return Status::Ok();
+}
+
+void ReloadingSslContext::ReloadIfChanged() {
+  std::shared_ptr<const Current> cur = current();
+  std::string signature = FilesSignature(cur->options);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (signature == cur->signature || signature == failed_signature_) return;
+  }
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  {
+    // Another handshake, or Replace(), may have rebuilt it meanwhile.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (current_ != cur || signature == failed_signature_) return;
+  }
+  const Status s = ReplaceLocked(cur->options);
+  if (s.ok()) {
+    Log(LogLevel::kInfo, "TLS certificate files changed: reloaded",
+        {{"cert_file", cur->options.cert_file}});
+  } else {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      failed_signature_ = std::move(signature);
+    }
+    Log(LogLevel::kError,
+        "TLS certificate files changed but cannot be used; keeping the "
+        "previous certificate",
+        {{"err", s.message()}});
+  }
+  if (observer_) observer_(s.ok());
+}
+
+int ReloadingSslContext::OnClientHello(SSL* ssl, int* alert, void* arg) {
+  auto* self = static_cast<ReloadingSslContext*>(arg);
+  self->ReloadIfChanged();
+  const std::shared_ptr<const Current> cur = self->current();
+  SSL_CTX* c = cur->ctx.get();
+  if (SSL_get_SSL_CTX(ssl) == c) return SSL_CLIENT_HELLO_SUCCESS;
+  // SSL_set_SSL_CTX (as for SNI) moves the certificate, key, verification
+  // store and client CA names, and takes a reference on "c"; the settings
+  // an SSL copied from its first context at SSL_new(3) are moved by hand.
+  // This runs before the protocol version and cipher are chosen.
+  if (SSL_set_SSL_CTX(ssl, c) != c) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  SSL_clear_options(ssl, SSL_get_options(ssl));
+  SSL_set_options(ssl, SSL_CTX_get_options(c));
+  SSL_set_security_level(ssl, SSL_CTX_get_security_level(c));
+  SSL_set_verify(ssl, SSL_CTX_get_verify_mode(c),
+                 SSL_CTX_get_verify_callback(c));
+  if (SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(c)) != 1 ||
+      SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(c)) != 1 ||
+      (!cur->ciphers.empty() &&
+       SSL_set_cipher_list(ssl, cur->ciphers.c_str()) != 1) ||
+      (!cur->groups.empty() &&
+       SSL_set1_groups_list(ssl, cur->groups.c_str()) != 1)) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 }  // namespace nsexp
