@@ -4,6 +4,7 @@
 #include <iostream>
 #include <utility>
 
+#include "base/listen_address.h"
 #include "base/logging.h"
 #include "ns/discovery.h"
 #include "ns/namespace_ops.h"
@@ -69,6 +70,32 @@ Status CheckWebConfigFiles(const WebConfig& web) {
   if (!options.tls) return Status::Ok();
   SslCtxPtr ctx;
   return NewServerSslContext(*options.tls, &ctx);
+}
+
+Status LoadWebSettings(const Config& flags, WebConfig* web) {
+  if (flags.web_config_file.empty()) return Status::Ok();
+  Status s = LoadWebConfigFile(flags.web_config_file, web);
+  if (!s.ok() || !flags.config_check) return s;
+  return CheckWebConfigFiles(*web);
+}
+
+ServingPrivileges RestrictServingPrivileges(const RuntimeConfig& config) {
+  ListenAddress address;
+  const bool low_port =
+      ParseListenAddress(config.listen_address, &address).ok() &&
+      address.port > 0 && address.port < 1024;
+  ServingPrivileges out;
+  out.restricted = RestrictPrivileges(&out.report, low_port);
+  if (low_port) {
+    out.drop_bind = [] {
+      const Status d = DropBindPrivileges();
+      if (!d.ok()) {
+        Log(LogLevel::kWarn, "could not drop the capability to bind low ports",
+            {{"err", d.ToString()}});
+      }
+    };
+  }
+  return out;
 }
 
 void ApplyLogOptions(const RuntimeConfig& config) {

@@ -40,6 +40,24 @@ WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
 // start would print.
 [[nodiscard]] Status CheckWebConfigFiles(const WebConfig& web);
 
+// Loads --web.config.file (when "flags" names one) into *web; with
+// --config.check, also the TLS files a start would load
+// (CheckWebConfigFiles). The loader's errors, with file:line:column.
+[[nodiscard]] Status LoadWebSettings(const Config& flags, WebConfig* web);
+
+// The capabilities for serving "config": RestrictPrivileges() keeps what
+// discovery needs, plus CAP_NET_BIND_SERVICE while the listener binds a
+// port below 1024. drop_bind (empty without a low port) removes that one
+// again in the calling thread: each server thread runs it as it starts and
+// the caller once more after the start. Call before any thread starts
+// (capabilities are per thread).
+struct ServingPrivileges {
+  Status restricted;
+  PrivilegeReport report;
+  std::function<void()> drop_bind;
+};
+ServingPrivileges RestrictServingPrivileges(const RuntimeConfig& config);
+
 // Applies the log level and format of "config" to the process.
 void ApplyLogOptions(const RuntimeConfig& config);
 

@@ -7,8 +7,11 @@
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/logging.h"
 #include "base/tls_names.h"
@@ -92,16 +95,34 @@ std::string GroupList(const TlsOptions& options) {
 
 void SslCtxFree::operator()(ssl_ctx_st* ctx) const { SSL_CTX_free(ctx); }
 
-Status NewServerSslContext(const TlsOptions& options, SslCtxPtr* out) {
-  ERR_clear_error();
-  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) return Status::IoError("SSL_CTX_new: " + SslErrors());
-  SSL_CTX* c = ctx.get();
-  auto fail = [](const std::string& what) {
-    return Status::InvalidArgument("tls_server_config: " + what + ": " +
-                                   SslErrors());
-  };
+namespace {
 
+Status SslFail(const std::string& what) {
+  return Status::InvalidArgument("tls_server_config: " + what + ": " +
+                                 SslErrors());
+}
+
+// "names" (Go's names) as OpenSSL's ":"-separated list; kInvalidArgument
+// naming the first unknown one.
+Status OpenSslList(const std::vector<std::string>& names,
+                   std::optional<std::string_view> (*convert)(std::string_view),
+                   const std::string& key, const std::string& noun,
+                   std::string* list) {
+  list->clear();
+  for (const std::string& name : names) {
+    const auto openssl = convert(name);
+    if (!openssl) {
+      return Status::InvalidArgument("tls_server_config." + key + ": unknown " +
+                                     noun + " " + name);
+    }
+    if (!list->empty()) *list += ':';
+    *list += *openssl;
+  }
+  return Status::Ok();
+}
+
+// Protocol versions, cipher suites (TLS 1.2) and curves.
+Status SetProtocols(SSL_CTX* c, const TlsOptions& options) {
   // No compression (CRIME) and no renegotiation, whatever the defaults.
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (options.prefer_server_cipher_suites) {
@@ -114,60 +135,53 @@ Status NewServerSslContext(const TlsOptions& options, SslCtxPtr* out) {
   }
   if (SSL_CTX_set_min_proto_version(c, min) != 1 ||
       SSL_CTX_set_max_proto_version(c, max) != 1) {
-    return fail("min_version/max_version");
+    return SslFail("min_version/max_version");
   }
   if (min < TLS1_2_VERSION) {
     // OpenSSL 3's default security level refuses TLS 1.0 and 1.1 (their
     // handshake signs with SHA-1); asking for them means accepting that.
     SSL_CTX_set_security_level(c, 0);
   }
+  std::string list;
   if (!options.cipher_suites.empty()) {
-    std::string list;
-    for (const std::string& name : options.cipher_suites) {
-      const auto openssl = OpenSslCipherName(name);
-      if (!openssl) {
-        return Status::InvalidArgument(
-            "tls_server_config.cipher_suites: unknown cipher suite " + name);
-      }
-      if (!list.empty()) list += ':';
-      list += *openssl;
-    }
+    Status s = OpenSslList(options.cipher_suites, &OpenSslCipherName,
+                           "cipher_suites", "cipher suite", &list);
+    if (!s.ok()) return s;
     if (SSL_CTX_set_cipher_list(c, list.c_str()) != 1) {
-      return fail("cipher_suites " + list);
+      return SslFail("cipher_suites " + list);
     }
   }
   if (!options.curve_preferences.empty()) {
-    std::string list;
-    for (const std::string& name : options.curve_preferences) {
-      const auto openssl = OpenSslGroupName(name);
-      if (!openssl) {
-        return Status::InvalidArgument(
-            "tls_server_config.curve_preferences: unknown curve " + name);
-      }
-      if (!list.empty()) list += ':';
-      list += *openssl;
-    }
+    Status s = OpenSslList(options.curve_preferences, &OpenSslGroupName,
+                           "curve_preferences", "curve", &list);
+    if (!s.ok()) return s;
     if (SSL_CTX_set1_groups_list(c, list.c_str()) != 1) {
-      return fail("curve_preferences " + list);
+      return SslFail("curve_preferences " + list);
     }
   }
+  return Status::Ok();
+}
 
+// The server's certificate chain and its key.
+Status LoadKeyPair(SSL_CTX* c, const TlsOptions& options) {
   if (SSL_CTX_use_certificate_chain_file(c, options.cert_file.c_str()) != 1) {
-    return fail("cert_file " + options.cert_file);
+    return SslFail("cert_file " + options.cert_file);
   }
+  const std::string mismatch = "key_file " + options.key_file +
+                               " does not match cert_file " + options.cert_file;
   if (SSL_CTX_use_PrivateKey_file(c, options.key_file.c_str(),
                                   SSL_FILETYPE_PEM) != 1) {
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-      return fail("key_file " + options.key_file +
-                  " does not match cert_file " + options.cert_file);
+      return SslFail(mismatch);
     }
-    return fail("key_file " + options.key_file);
+    return SslFail("key_file " + options.key_file);
   }
-  if (SSL_CTX_check_private_key(c) != 1) {
-    return fail("key_file " + options.key_file + " does not match cert_file " +
-                options.cert_file);
-  }
+  if (SSL_CTX_check_private_key(c) != 1) return SslFail(mismatch);
+  return Status::Ok();
+}
 
+// client_auth_type and client_ca_file, as exporter-toolkit means them.
+Status SetClientAuth(SSL_CTX* c, const TlsOptions& options) {
   const std::string& type = options.client_auth_type;
   const bool verify =
       type == "VerifyClientCertIfGiven" || type == "RequireAndVerifyClientCert";
@@ -177,20 +191,18 @@ Status NewServerSslContext(const TlsOptions& options, SslCtxPtr* out) {
     return Status::InvalidArgument(
         "tls_server_config: unknown client_auth_type " + type);
   }
-  if (!options.client_ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(c, options.client_ca_file.c_str(),
-                                      nullptr) != 1) {
-      return fail("client_ca_file " + options.client_ca_file);
+  const std::string& ca = options.client_ca_file;
+  if (!ca.empty()) {
+    if (SSL_CTX_load_verify_locations(c, ca.c_str(), nullptr) != 1) {
+      return SslFail("client_ca_file " + ca);
     }
     // The CA names the server sends, so that a client picks the right
     // certificate. SSL_CTX_set_client_CA_list takes ownership.
-    STACK_OF(X509_NAME)* names =
-        SSL_load_client_CA_file(options.client_ca_file.c_str());
-    if (names == nullptr)
-      return fail("client_ca_file " + options.client_ca_file);
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
+    if (names == nullptr) return SslFail("client_ca_file " + ca);
     SSL_CTX_set_client_CA_list(c, names);
   } else if (verify && SSL_CTX_set_default_verify_paths(c) != 1) {
-    return fail("the system's CA certificates");
+    return SslFail("the system's CA certificates");
   }
   if (verify || any) {
     int mode = SSL_VERIFY_PEER;
@@ -205,6 +217,19 @@ Status NewServerSslContext(const TlsOptions& options, SslCtxPtr* out) {
     SSL_CTX_set_session_id_context(c, kSessionContext,
                                    sizeof kSessionContext - 1);
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status NewServerSslContext(const TlsOptions& options, SslCtxPtr* out) {
+  ERR_clear_error();
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return Status::IoError("SSL_CTX_new: " + SslErrors());
+  Status s = SetProtocols(ctx.get(), options);
+  if (s.ok()) s = LoadKeyPair(ctx.get(), options);
+  if (s.ok()) s = SetClientAuth(ctx.get(), options);
+  if (!s.ok()) return s;
   *out = std::move(ctx);
   return Status::Ok();
 }
