@@ -1,19 +1,25 @@
 # Container image of linux_namespace_exporter.
 #
-#   scripts/make-base-image.sh          # once: makes localhost/debian:bookworm-slim
-#   podman build -t linux-namespace-exporter:latest .
+#   docker build -t linux-namespace-exporter:latest .     (or podman build)
 #
-# BASE_IMAGE is the Debian 12 image both stages start from. Its default,
-# localhost/debian:bookworm-slim, is the image that scripts/make-base-image.sh
-# makes with debootstrap and `podman import`, so building needs no container
-# registry. Where a registry is reachable, any Debian 12 image will do, e.g.
-#   podman build --build-arg BASE_IMAGE=debian:bookworm-slim -t ... .
+# BASE_IMAGE is the Debian 12 image both build stages start from: the public
+# debian:bookworm-slim by default. Where no registry is reachable,
+# scripts/make-base-image.sh makes one with debootstrap (as the tests do):
+#   scripts/make-base-image.sh
+#   podman build --build-arg BASE_IMAGE=localhost/debian:bookworm-slim -t ... .
+#
+# The runtime image is FROM scratch: the binary, the files of the Debian
+# packages that hold the shared libraries it links (documentation and
+# translations left out), and their dpkg records in /var/lib/dpkg/status.d
+# (one file per package, as distroless images keep them) with
+# /etc/os-release, so that security scanners see which Debian packages, of
+# which release, it holds. No shell, no package manager.
 #
 # Run it (see the README for why each privilege is needed):
 #   podman run -d --pid=host -p 127.0.0.1:19101:19101 \
 #     --cap-drop=ALL --cap-add=SYS_PTRACE --cap-add=DAC_READ_SEARCH \
 #     --read-only --security-opt no-new-privileges linux-namespace-exporter
-ARG BASE_IMAGE=localhost/debian:bookworm-slim
+ARG BASE_IMAGE=debian:bookworm-slim
 
 # ---- build stage: compiler and -dev packages, CMake Release build ----------
 FROM ${BASE_IMAGE} AS build
@@ -47,7 +53,7 @@ RUN cmake -S . -B /build -G Ninja \
  && cmake --install /build --strip --prefix /out
 
 # The Debian packages that own the shared libraries the binary links: the
-# runtime stage installs exactly these, so it follows the build's
+# rootfs stage installs exactly these, so it follows the build's
 # dependencies without a second list to keep in step. Today they are
 # libyaml-cpp0.7, libcap2, libcrypt1, libssl3, zlib1g (CivetWeb itself is
 # linked statically) and the C/C++ runtime (libc6, libstdc++6, libgcc-s1).
@@ -66,8 +72,51 @@ RUN bin=/out/bin/linux_namespace_exporter \
  && sort -u /tmp/packages >/out/runtime-packages \
  && echo "runtime packages:" $(cat /out/runtime-packages)
 
-# ---- runtime stage: the binary and the shared libraries it links ------------
-FROM ${BASE_IMAGE}
+# ---- rootfs stage: the runtime packages, reduced to what runs -------------
+FROM ${BASE_IMAGE} AS rootfs
+
+COPY --from=build /out/runtime-packages /runtime-packages
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      $(cat /runtime-packages) \
+ && rm -rf /var/lib/apt/lists/*
+# Debian 12 merges /usr: /lib, /lib64, /bin and /sbin are links into it.
+# Each runtime package's files (not its directories) are copied through
+# them, except documentation (the copyright files stay), manual pages,
+# translations and the iconv modules, which the exporter never loads; each
+# package's dpkg record goes to status.d, and base-files' too with
+# /etc/os-release and /etc/debian_version, which name the release.
+RUN mkdir -p /rootfs/usr/lib /rootfs/usr/lib64 /rootfs/usr/bin /rootfs/usr/sbin \
+      /rootfs/var/lib/dpkg/status.d /rootfs/etc /rootfs/tmp \
+ && for d in lib lib64 bin sbin; do ln -s "usr/$d" "/rootfs/$d"; done \
+ && chmod 1777 /rootfs/tmp \
+ && for pkg in $(cat /runtime-packages) base-files; do \
+      dpkg-query -s "$pkg" >"/rootfs/var/lib/dpkg/status.d/$pkg" || exit 1; \
+      [ "$pkg" = base-files ] && continue; \
+      dpkg-query -L "$pkg" | while read -r f; do \
+        [ -d "$f" ] && [ ! -L "$f" ] && continue; \
+        case "$f" in \
+          /usr/share/doc/*/copyright) ;; \
+          /usr/share/doc/*|/usr/share/man/*|/usr/share/info/*|/usr/share/locale/*|/usr/share/lintian/*|*/gconv/*) continue ;; \
+        esac; \
+        [ -e "$f" ] || [ -L "$f" ] || continue; \
+        echo "${f#/}"; \
+      done >"/tmp/$pkg.files"; \
+      tar -C / -cf - --no-recursion -T "/tmp/$pkg.files" | tar -C /rootfs -xf - || exit 1; \
+    done \
+ && cp -a /usr/lib/os-release /rootfs/usr/lib/os-release \
+ && ln -s ../usr/lib/os-release /rootfs/etc/os-release \
+ && cp -a /etc/debian_version /rootfs/etc/debian_version \
+ && mkdir -p /rootfs/usr/local/bin /rootfs/usr/local/share/linux_namespace_exporter \
+ && cp /runtime-packages /rootfs/usr/local/share/linux_namespace_exporter/runtime-packages \
+ && ldconfig -r /rootfs
+COPY --from=build /out/bin/linux_namespace_exporter /rootfs/usr/local/bin/linux_namespace_exporter
+# Fail the build, rather than the first start, if a shared library is
+# missing from the reduced tree.
+RUN chroot /rootfs /usr/local/bin/linux_namespace_exporter --version
+
+# ---- runtime stage: nothing but that tree -----------------------------------
+FROM scratch
 
 ARG VERSION=0.1.0
 ARG REVISION=unknown
@@ -81,18 +130,7 @@ LABEL org.opencontainers.image.title="linux_namespace_exporter" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 
-# Only the runtime libraries (the list the build stage derived, see there).
-COPY --from=build /out/runtime-packages /usr/local/share/linux_namespace_exporter/runtime-packages
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      $(cat /usr/local/share/linux_namespace_exporter/runtime-packages) \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log
-
-COPY --from=build /out/bin/linux_namespace_exporter /usr/local/bin/linux_namespace_exporter
-
-# Fail the build, rather than the first start, if a shared library is missing.
-RUN if ldd /usr/local/bin/linux_namespace_exporter | grep 'not found'; then exit 1; fi \
- && /usr/local/bin/linux_namespace_exporter --version
+COPY --from=rootfs /rootfs/ /
 
 EXPOSE 19101
 

@@ -9,10 +9,8 @@
 #include "app/exporter_service.h"
 #include "app/runner.h"
 #include "base/logging.h"
-#include "base/privileges.h"
 #include "config/config.h"
 #include "config/runtime_config.h"
-#include "config/web_config.h"
 #include "proc/proc_fs.h"
 #include "version.h"
 
@@ -44,12 +42,10 @@ int main(int argc, char** argv) {
   nsexp::Status s = nsexp::BuildRuntimeConfig(flags, &config);
   if (!s.ok()) return Fail(s.message());
   nsexp::ApplyLogOptions(config);
-  // --web.config.file is read once, before anything starts.
+  // --web.config.file is read before anything starts (and again on SIGHUP).
   nsexp::WebConfig web;
-  if (!flags.web_config_file.empty()) {
-    s = nsexp::LoadWebConfigFile(flags.web_config_file, &web);
-    if (!s.ok()) return Fail(s.message());
-  }
+  s = nsexp::LoadWebSettings(flags, &web);
+  if (!s.ok()) return Fail(s.message());
   if (flags.config_check) {
     std::cout << "linux_namespace_exporter: configuration is valid"
               << std::endl;
@@ -63,16 +59,18 @@ int main(int argc, char** argv) {
   }
   // Capabilities and the signal mask are per thread: set both before any
   // thread starts so that every thread inherits them.
-  nsexp::PrivilegeReport privileges;
-  const nsexp::Status restricted = nsexp::RestrictPrivileges(&privileges);
+  nsexp::ServingPrivileges privileges =
+      nsexp::RestrictServingPrivileges(config);
   nsexp::SignalEventSource signals;
   // A client that goes away mid-response must not kill the process.
   signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<nsexp::ExporterService> service;
   s = nsexp::ExporterService::Start(flags, config, web, build,
-                                    std::move(procfs), &service);
+                                    std::move(procfs), privileges.drop_bind,
+                                    &service);
   if (!s.ok()) return Fail(s.message());
-  nsexp::LogPrivileges(restricted, privileges);
+  if (privileges.drop_bind) privileges.drop_bind();
+  nsexp::LogPrivileges(privileges.restricted, privileges.report);
   nsexp::Runner(flags, config, service.get()).Run(&signals);
   nsexp::Log(nsexp::LogLevel::kInfo, "stopped");
   return 0;

@@ -9,7 +9,7 @@
 #
 # Environment:
 #   BASE_IMAGE       tag to create (default localhost/debian:bookworm-slim,
-#                    the Dockerfile's default BASE_IMAGE)
+#                    which the tests pass to the Dockerfile as BASE_IMAGE)
 #   MIRROR           Debian mirror URL (default: debootstrap's own default)
 #   SECURITY_MIRROR  Debian security mirror URL (default: MIRROR with
 #                    "-security" appended, as the official mirror lays it out)

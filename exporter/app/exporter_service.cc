@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/listen_address.h"
 #include "base/logging.h"
 #include "http/tree_page.h"
 #include "ns/discovery.h"
@@ -69,6 +70,39 @@ WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
   return o;
 }
 
+Status CheckWebConfigFiles(const WebConfig& web) {
+  const WebOptions options = ToWebOptions(RuntimeConfig(), web, BuildInfo());
+  if (!options.tls) return Status::Ok();
+  SslCtxPtr ctx;
+  return NewServerSslContext(*options.tls, &ctx);
+}
+
+Status LoadWebSettings(const Config& flags, WebConfig* web) {
+  if (flags.web_config_file.empty()) return Status::Ok();
+  Status s = LoadWebConfigFile(flags.web_config_file, web);
+  if (!s.ok() || !flags.config_check) return s;
+  return CheckWebConfigFiles(*web);
+}
+
+ServingPrivileges RestrictServingPrivileges(const RuntimeConfig& config) {
+  ListenAddress address;
+  const bool low_port =
+      ParseListenAddress(config.listen_address, &address).ok() &&
+      address.port > 0 && address.port < 1024;
+  ServingPrivileges out;
+  out.restricted = RestrictPrivileges(&out.report, low_port);
+  if (low_port) {
+    out.drop_bind = [] {
+      const Status d = DropBindPrivileges();
+      if (!d.ok()) {
+        Log(LogLevel::kWarn, "could not drop the capability to bind low ports",
+            {{"err", d.ToString()}});
+      }
+    };
+  }
+  return out;
+}
+
 void ApplyLogOptions(const RuntimeConfig& config) {
   SetLogOptions(config.log_level, config.log_format);
 }
@@ -98,12 +132,17 @@ ExporterService::ExporterService(BuildInfo build,
 Status ExporterService::Start(const Config& flags, const RuntimeConfig& config,
                               const WebConfig& web, const BuildInfo& build,
                               std::unique_ptr<ProcFs> procfs,
+                              std::function<void()> thread_start,
                               std::unique_ptr<ExporterService>* out) {
   std::unique_ptr<ExporterService> service(
       new ExporterService(build, std::make_shared<NamespaceCollector>(
                                      std::move(procfs), NewRealNamespaceOps(),
                                      ToCollectorOptions(config, build))));
-  const WebOptions options = ToWebOptions(config, web, build);
+  WebOptions options = ToWebOptions(config, web, build);
+  options.tls_reload_observer = [c = service->collector_](bool success) {
+    c->RecordWebConfigReload(success);
+  };
+  options.thread_start = std::move(thread_start);
   Status s = WebServer::Start(options, service->collector_, &service->server_);
   if (!s.ok()) return s;
   std::vector<std::string> ports;
@@ -127,6 +166,15 @@ void ExporterService::Apply(const RuntimeConfig& config) {
 
 void ExporterService::RecordReload(bool success) {
   collector_->RecordReload(success);
+}
+
+Status ExporterService::ApplyWebConfig(const WebConfig& web) {
+  if (!server_) return Status::Unavailable("not serving");
+  return server_->Reload(ToWebOptions(RuntimeConfig(), web, build_));
+}
+
+void ExporterService::RecordWebConfigReload(bool success) {
+  collector_->RecordWebConfigReload(success);
 }
 
 bool ExporterService::Shutdown(std::chrono::milliseconds timeout) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,30 @@ CollectorOptions ToCollectorOptions(const RuntimeConfig& config,
 WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
                         const BuildInfo& build);
 
+// Loads what a start would load from the web configuration without
+// serving: the TLS certificate, key and client CA files (for
+// --config.check). The errors of NewServerSslContext, with the message a
+// start would print.
+[[nodiscard]] Status CheckWebConfigFiles(const WebConfig& web);
+
+// Loads --web.config.file (when "flags" names one) into *web; with
+// --config.check, also the TLS files a start would load
+// (CheckWebConfigFiles). The loader's errors, with file:line:column.
+[[nodiscard]] Status LoadWebSettings(const Config& flags, WebConfig* web);
+
+// The capabilities for serving "config": RestrictPrivileges() keeps what
+// discovery needs, plus CAP_NET_BIND_SERVICE while the listener binds a
+// port below 1024. drop_bind (empty without a low port) removes that one
+// again in the calling thread: each server thread runs it as it starts and
+// the caller once more after the start. Call before any thread starts
+// (capabilities are per thread).
+struct ServingPrivileges {
+  Status restricted;
+  PrivilegeReport report;
+  std::function<void()> drop_bind;
+};
+ServingPrivileges RestrictServingPrivileges(const RuntimeConfig& config);
+
 // Applies the log level and format of "config" to the process.
 void ApplyLogOptions(const RuntimeConfig& config);
 
@@ -47,19 +72,23 @@ class ExporterService final : public Service {
  public:
   // Starts collecting from "procfs" and serving, then logs "listening" with
   // the address, the ports bound and the flags' procfs and configuration
-  // file. The errors of WebServer::Start (address in use, malformed
-  // address).
+  // file. "thread_start" runs first in each server thread (see
+  // WebOptions::thread_start); may be empty. The errors of WebServer::Start
+  // (address in use, malformed address).
   [[nodiscard]] static Status Start(const Config& flags,
                                     const RuntimeConfig& config,
                                     const WebConfig& web,
                                     const BuildInfo& build,
                                     std::unique_ptr<ProcFs> procfs,
+                                    std::function<void()> thread_start,
                                     std::unique_ptr<ExporterService>* out);
   ExporterService(const ExporterService&) = delete;
   ExporterService& operator=(const ExporterService&) = delete;
 
   void Apply(const RuntimeConfig& config) override;
   void RecordReload(bool success) override;
+  [[nodiscard]] Status ApplyWebConfig(const WebConfig& web) override;
+  void RecordWebConfigReload(bool success) override;
   // Stops the server (see WebServer::Shutdown) and releases it.
   bool Shutdown(std::chrono::milliseconds timeout) override;
 

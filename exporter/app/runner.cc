@@ -66,9 +66,24 @@ void Runner::Reload() {
         "start, not on reload");
   }
   service_->Apply(next);
-  service_->RecordReload(true);
+  bool web_ok = true;
+  if (!flags_.web_config_file.empty()) {
+    WebConfig web;
+    Status w = LoadWebConfigFile(flags_.web_config_file, &web);
+    if (w.ok()) w = service_->ApplyWebConfig(web);
+    web_ok = w.ok();
+    service_->RecordWebConfigReload(web_ok);
+    if (!web_ok) {
+      Log(LogLevel::kError,
+          "web configuration reload failed; keeping the running web "
+          "configuration",
+          {{"web_config_file", flags_.web_config_file}, {"err", w.message()}});
+    }
+  }
+  service_->RecordReload(web_ok);
   Log(LogLevel::kInfo, "configuration reloaded",
-      {{"config_file", flags_.config_file}});
+      {{"config_file", flags_.config_file},
+       {"web_config_file", flags_.web_config_file}});
 }
 
 }  // namespace nsexp

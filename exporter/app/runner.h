@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "config/runtime_config.h"
+#include "config/web_config.h"
 
 namespace nsexp {
 
@@ -53,6 +54,11 @@ class Service {
   virtual void Apply(const RuntimeConfig& config) = 0;
   // Counts a reload attempt in the exporter's own metrics.
   virtual void RecordReload(bool success) = 0;
+  // Takes a reloaded web configuration (authentication, headers, TLS
+  // certificates and policy); on error the running one stays.
+  [[nodiscard]] virtual Status ApplyWebConfig(const WebConfig& web) = 0;
+  // Counts a web configuration reload attempt in the exporter's own metrics.
+  virtual void RecordWebConfigReload(bool success) = 0;
   // Stops serving: new requests are refused, those in flight may finish
   // within "timeout". True when every one finished.
   virtual bool Shutdown(std::chrono::milliseconds timeout) = 0;
@@ -76,7 +82,9 @@ class Runner {
   // as a successful reload (with a warning when the listen address or the
   // telemetry path changed, which take effect at the next start only); an
   // invalid one is logged and counted as failed, and the running
-  // configuration stays.
+  // configuration stays. With flags.web_config_file, the web configuration
+  // is read again too and applied; one that cannot be read or used is
+  // logged, the running one stays, and both reloads count as failed.
   void Run(EventSource* events);
 
  private:

@@ -5,8 +5,11 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <memory>
+#include <vector>
 
 namespace nsexp {
 
@@ -18,57 +21,16 @@ struct CapDeleter {
 using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapDeleter>;
 
 constexpr cap_value_t kNeeded[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH};
+// Held only until the listener is bound (see DropBindPrivileges).
+constexpr cap_value_t kForBinding[] = {CAP_NET_BIND_SERVICE, CAP_SETPCAP};
 
-bool IsNeeded(cap_value_t c) {
-  for (cap_value_t n : kNeeded) {
-    if (n == c) return true;
-  }
-  return false;
+bool Holds(cap_t caps, cap_value_t c, cap_flag_t set) {
+  cap_flag_value_t v = CAP_CLEAR;
+  return cap_get_flag(caps, c, set, &v) == 0 && v == CAP_SET;
 }
 
-std::string CapName(cap_value_t c) {
-  char* name = cap_to_name(c);
-  std::string out = name != nullptr ? name : std::to_string(c);
-  cap_free(name);
-  return out;
-}
-
-}  // namespace
-
-Status RestrictPrivileges(PrivilegeReport* report) {
-  *report = PrivilegeReport();
-  CapPtr current(cap_get_proc());
-  if (!current) return StatusFromErrno(errno, "cap_get_proc");
-
-  std::vector<cap_value_t> keep;
-  for (cap_value_t c : kNeeded) {
-    cap_flag_value_t v = CAP_CLEAR;
-    if (cap_get_flag(current.get(), c, CAP_PERMITTED, &v) == 0 &&
-        v == CAP_SET) {
-      keep.push_back(c);
-      report->kept.push_back(CapName(c));
-    } else {
-      report->missing.push_back(CapName(c));
-    }
-  }
-
-  // The bounding set first: dropping from it needs CAP_SETPCAP, which the
-  // next step removes. Without CAP_SETPCAP (an unprivileged start) there is
-  // nothing in it worth the error.
-  cap_flag_value_t setpcap = CAP_CLEAR;
-  cap_get_flag(current.get(), CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
-  if (setpcap == CAP_SET) {
-    // cap_max_bits() asks the running kernel, which may know more
-    // capabilities than the headers this was built with.
-    const cap_value_t last = static_cast<cap_value_t>(cap_max_bits()) - 1;
-    for (cap_value_t c = 0; c <= last; ++c) {
-      if (IsNeeded(c)) continue;
-      if (cap_drop_bound(c) != 0 && errno != EINVAL) {
-        return StatusFromErrno(errno, "cap_drop_bound " + CapName(c));
-      }
-    }
-  }
-
+// Sets the permitted and effective sets of the calling thread to "keep".
+Status SetProc(const std::vector<cap_value_t>& keep) {
   CapPtr wanted(cap_init());
   if (!wanted) return StatusFromErrno(errno, "cap_init");
   if (!keep.empty()) {
@@ -83,6 +45,57 @@ Status RestrictPrivileges(PrivilegeReport* report) {
   if (cap_set_proc(wanted.get()) != 0) {
     return StatusFromErrno(errno, "cap_set_proc");
   }
+  return Status::Ok();
+}
+
+std::string CapName(cap_value_t c) {
+  char* name = cap_to_name(c);
+  std::string out = name != nullptr ? name : std::to_string(c);
+  cap_free(name);
+  return out;
+}
+
+}  // namespace
+
+Status RestrictPrivileges(PrivilegeReport* report, bool keep_bind) {
+  *report = PrivilegeReport();
+  CapPtr current(cap_get_proc());
+  if (!current) return StatusFromErrno(errno, "cap_get_proc");
+
+  std::vector<cap_value_t> keep;
+  for (cap_value_t c : kNeeded) {
+    if (Holds(current.get(), c, CAP_PERMITTED)) {
+      keep.push_back(c);
+      report->kept.push_back(CapName(c));
+    } else {
+      report->missing.push_back(CapName(c));
+    }
+  }
+  std::vector<cap_value_t> bound(std::begin(kNeeded), std::end(kNeeded));
+  if (keep_bind) {
+    for (cap_value_t c : kForBinding) {
+      bound.push_back(c);
+      if (Holds(current.get(), c, CAP_PERMITTED)) keep.push_back(c);
+    }
+  }
+
+  // The bounding set first: dropping from it needs CAP_SETPCAP, which the
+  // next step removes. Without CAP_SETPCAP (an unprivileged start) there is
+  // nothing in it worth the error.
+  if (Holds(current.get(), CAP_SETPCAP, CAP_EFFECTIVE)) {
+    // cap_max_bits() asks the running kernel, which may know more
+    // capabilities than the headers this was built with.
+    const cap_value_t last = static_cast<cap_value_t>(cap_max_bits()) - 1;
+    for (cap_value_t c = 0; c <= last; ++c) {
+      if (std::find(bound.begin(), bound.end(), c) != bound.end()) continue;
+      if (cap_drop_bound(c) != 0 && errno != EINVAL) {
+        return StatusFromErrno(errno, "cap_drop_bound " + CapName(c));
+      }
+    }
+  }
+
+  Status s = SetProc(keep);
+  if (!s.ok()) return s;
   // Ambient capabilities would survive an execve; there is none to make.
   if (CAP_AMBIENT_SUPPORTED()) (void)cap_reset_ambient();
 
@@ -91,6 +104,23 @@ Status RestrictPrivileges(PrivilegeReport* report) {
   }
   report->no_new_privs = true;
   return Status::Ok();
+}
+
+Status DropBindPrivileges() {
+  CapPtr current(cap_get_proc());
+  if (!current) return StatusFromErrno(errno, "cap_get_proc");
+  if (Holds(current.get(), CAP_SETPCAP, CAP_EFFECTIVE)) {
+    for (cap_value_t c : kForBinding) {
+      if (cap_drop_bound(c) != 0 && errno != EINVAL) {
+        return StatusFromErrno(errno, "cap_drop_bound " + CapName(c));
+      }
+    }
+  }
+  std::vector<cap_value_t> keep;
+  for (cap_value_t c : kNeeded) {
+    if (Holds(current.get(), c, CAP_PERMITTED)) keep.push_back(c);
+  }
+  return SetProc(keep);
 }
 
 bool HoldsPtraceCapability() {

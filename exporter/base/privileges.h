@@ -22,7 +22,20 @@ struct PrivilegeReport {
 // before any thread starts (capabilities are per thread). Errors only when
 // the kernel refuses a change that was possible; a process that never had
 // the capabilities gets an Ok status with "missing" filled.
-[[nodiscard]] Status RestrictPrivileges(PrivilegeReport* report);
+//
+// With "keep_bind" (a listen port below 1024), CAP_NET_BIND_SERVICE and
+// CAP_SETPCAP are kept too where held, so that the listener can bind;
+// DropBindPrivileges() then removes them, in every thread.
+[[nodiscard]] Status RestrictPrivileges(PrivilegeReport* report,
+                                        bool keep_bind = false);
+
+// The second step after RestrictPrivileges(report, true), once the
+// listener is bound: drops CAP_NET_BIND_SERVICE and CAP_SETPCAP from the
+// calling thread's bounding, permitted and effective sets, keeping what
+// RestrictPrivileges() kept. Capabilities are per thread: call it in every
+// thread started meanwhile, and in the thread that called
+// RestrictPrivileges(). A no-op where they are not held.
+[[nodiscard]] Status DropBindPrivileges();
 
 // True when the calling thread holds CAP_SYS_PTRACE in its effective set:
 // then a process it may not inspect is protected by something else (a

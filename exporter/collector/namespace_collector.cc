@@ -4,6 +4,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -144,6 +145,11 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
           "linux_namespace_exporter_config_last_reload_success_timestamp_"
           "seconds",
           "Timestamp of the last successful configuration reload.")),
+      web_reload_ok_(AddGauge(
+          &registry_,
+          "linux_namespace_exporter_web_config_last_reload_successful",
+          "Whether the last reload of the web configuration or of its TLS "
+          "files was successful.")),
       failed_(std::make_shared<const Collection>()),
       discoverer_(procfs_.get(), ops_.get()),
       options_(std::move(options)) {
@@ -153,6 +159,7 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
       .Set(1);
   reload_ok_.Set(1);
   reload_success_time_.Set(NowSeconds());
+  web_reload_ok_.Set(1);
 }
 
 Status NamespaceCollector::Snapshot(const DiscoveryOptions& options,
@@ -165,6 +172,41 @@ Status NamespaceCollector::Snapshot(const DiscoveryOptions& options,
   } catch (...) {
     return Status::IoError("discovery threw a non-standard exception");
   }
+}
+
+Status NamespaceCollector::SharedTreeSnapshot(
+    std::shared_ptr<const NamespaceGraph>* out) const {
+  auto graph = std::make_shared<NamespaceGraph>();
+  std::unique_lock<std::mutex> lock(tree_mu_);
+  for (;;) {
+    if (tree_ && std::chrono::steady_clock::now() < tree_expiry_) {
+      *out = tree_;
+      return Status::Ok();
+    }
+    if (!tree_in_flight_) break;
+    const std::uint64_t generation = tree_generation_;
+    tree_done_.wait(lock, [&] { return tree_generation_ != generation; });
+    if (!tree_status_.ok()) return tree_status_;
+  }
+  tree_in_flight_ = true;
+  lock.unlock();
+  // Members, every holder reader and cgroups: what the tree view shows.
+  const DiscoveryOptions options = TreeDiscoveryOptions();
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = Snapshot(options, graph.get());  // never throws
+  const auto end = std::chrono::steady_clock::now();
+  lock.lock();
+  tree_in_flight_ = false;
+  ++tree_generation_;
+  tree_status_ = s;
+  if (s.ok()) {
+    tree_ = std::move(graph);
+    tree_expiry_ = end + std::max<std::chrono::steady_clock::duration>(
+                             kTreeMinAge, kTreeAgeFactor * (end - start));
+    *out = tree_;
+  }
+  tree_done_.notify_all();
+  return s;
 }
 
 void NamespaceCollector::UpdateOptions(const CollectorOptions& options) {
@@ -181,6 +223,10 @@ void NamespaceCollector::UpdateOptions(const CollectorOptions& options) {
 void NamespaceCollector::RecordReload(bool success) {
   reload_ok_.Set(success ? 1 : 0);
   if (success) reload_success_time_.Set(NowSeconds());
+}
+
+void NamespaceCollector::RecordWebConfigReload(bool success) {
+  web_reload_ok_.Set(success ? 1 : 0);
 }
 
 std::uint64_t NamespaceCollector::collections() const {

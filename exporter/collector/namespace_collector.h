@@ -84,6 +84,18 @@ class NamespaceCollector {
   [[nodiscard]] Status Snapshot(const DiscoveryOptions& options,
                                 NamespaceGraph* out) const;
 
+  // A graph discovered with members (for the tree view), shared: callers
+  // that arrive while one such discovery runs wait for it and share it, and
+  // a graph younger than kTreeMinAge, or than kTreeAgeFactor times the
+  // discovery took, is served again without discovering. So however many
+  // tree requests arrive, discoveries for them hold the discovery lock (and
+  // so delay collections) for at most about 1/kTreeAgeFactor of the time.
+  // *out is never null on Ok; the errors of Snapshot() otherwise.
+  [[nodiscard]] Status SharedTreeSnapshot(
+      std::shared_ptr<const NamespaceGraph>* out) const;
+  static constexpr std::chrono::seconds kTreeMinAge{1};
+  static constexpr int kTreeAgeFactor = 4;
+
   // Replaces the options (version and revision are kept); takes effect at
   // the next collection, which is not served from the min_interval cache.
   void UpdateOptions(const CollectorOptions& options);
@@ -91,6 +103,11 @@ class NamespaceCollector {
   // Records the outcome of a configuration (re)load for the
   // ..._config_last_reload_* metrics.
   void RecordReload(bool success);
+
+  // Records the outcome of a web configuration reload (SIGHUP, or TLS files
+  // that changed on disk) for linux_namespace_exporter_web_config_last_
+  // reload_successful.
+  void RecordWebConfigReload(bool success);
 
   // Number of collections completed (or failed) so far. For tests and logs.
   std::uint64_t collections() const;
@@ -117,6 +134,7 @@ class NamespaceCollector {
   prometheus::Counter& errors_other_;
   prometheus::Gauge& reload_ok_;
   prometheus::Gauge& reload_success_time_;
+  prometheus::Gauge& web_reload_ok_;
 
   // Served in place of a collection that threw; allocated up front so that
   // the failure path allocates nothing.
@@ -139,6 +157,15 @@ class NamespaceCollector {
   std::uint64_t options_generation_ = 0;
   mutable std::chrono::steady_clock::time_point result_time_;
   mutable std::shared_ptr<const Collection> result_;
+
+  // SharedTreeSnapshot()'s state, guarded by tree_mu_.
+  mutable std::mutex tree_mu_;
+  mutable std::condition_variable tree_done_;
+  mutable bool tree_in_flight_ = false;
+  mutable std::uint64_t tree_generation_ = 0;  // finished tree discoveries
+  mutable Status tree_status_;                 // of the last one
+  mutable std::shared_ptr<const NamespaceGraph> tree_;  // last good graph
+  mutable std::chrono::steady_clock::time_point tree_expiry_;
 };
 
 // The warning logged the first time a collection could not inspect some

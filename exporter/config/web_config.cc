@@ -64,66 +64,56 @@ class Parser {
 
   void Tls(const YAML::Node& node, WebConfig* out) {
     out->has_tls = true;
-    TlsServerConfig& tls = out->tls;
     ForEachYamlKey(
         node, "tls_server_config",
         {"cert_file", "key_file", "client_auth_type", "client_ca_file",
          "min_version", "max_version", "cipher_suites", "curve_preferences",
          "prefer_server_cipher_suites"},
         [&](const std::string& k, const YAML::Node&, const YAML::Node& v) {
-          const std::string where = "tls_server_config." + k;
-          if (k == "cert_file") tls.cert_file = String(v, where);
-          if (k == "key_file") tls.key_file = String(v, where);
-          if (k == "client_ca_file") tls.client_ca_file = String(v, where);
-          if (k == "client_auth_type") {
-            static const std::set<std::string> kTypes = {
-                "",
-                "NoClientCert",
-                "RequestClientCert",
-                "RequireAnyClientCert",
-                "VerifyClientCertIfGiven",
-                "RequireAndVerifyClientCert"};
-            tls.client_auth_type = String(v, where);
-            if (kTypes.count(tls.client_auth_type) == 0) {
-              Fail(v.Mark(),
-                   where + ": found \"" + tls.client_auth_type +
-                       "\", want NoClientCert, RequestClientCert, "
-                       "RequireAnyClientCert, VerifyClientCertIfGiven or "
-                       "RequireAndVerifyClientCert");
-            }
-          }
-          if (k == "min_version" || k == "max_version") {
-            static const std::set<std::string> kVersions = {
-                "", "TLS10", "TLS11", "TLS12", "TLS13"};
-            std::string version = String(v, where);
-            if (kVersions.count(version) == 0) {
-              Fail(v.Mark(), where + ": found \"" + version +
-                                 "\", want TLS10, TLS11, TLS12 or TLS13");
-            }
-            (k == "min_version" ? tls.min_version : tls.max_version) =
-                std::move(version);
-          }
-          if (k == "cipher_suites") {
-            tls.cipher_suites = Names(
-                v, where,
-                [](const std::string& n) {
-                  return OpenSslCipherName(n).has_value();
-                },
-                "a TLS 1.2 cipher suite as Go names it, e.g. "
-                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-          }
-          if (k == "curve_preferences") {
-            tls.curve_preferences = Names(
-                v, where,
-                [](const std::string& n) {
-                  return OpenSslGroupName(n).has_value();
-                },
-                "CurveP256, CurveP384, CurveP521 or X25519");
-          }
-          if (k == "prefer_server_cipher_suites") {
-            tls.prefer_server_cipher_suites = YamlBool(v, where);
-          }
+          TlsKey(k, v, &out->tls);
         });
+    CheckTls(node, out->tls);
+  }
+
+  // One key of tls_server_config, checked alone.
+  void TlsKey(const std::string& k, const YAML::Node& v, TlsServerConfig* tls) {
+    const std::string where = "tls_server_config." + k;
+    if (k == "cert_file") tls->cert_file = String(v, where);
+    if (k == "key_file") tls->key_file = String(v, where);
+    if (k == "client_ca_file") tls->client_ca_file = String(v, where);
+    if (k == "client_auth_type") {
+      tls->client_auth_type = OneOf(
+          v, where,
+          {"", "NoClientCert", "RequestClientCert", "RequireAnyClientCert",
+           "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"},
+          "NoClientCert, RequestClientCert, RequireAnyClientCert, "
+          "VerifyClientCertIfGiven or RequireAndVerifyClientCert");
+    }
+    if (k == "min_version" || k == "max_version") {
+      (k == "min_version" ? tls->min_version : tls->max_version) =
+          OneOf(v, where, {"", "TLS10", "TLS11", "TLS12", "TLS13"},
+                "TLS10, TLS11, TLS12 or TLS13");
+    }
+    if (k == "cipher_suites") {
+      tls->cipher_suites = Names(
+          v, where,
+          [](const std::string& n) { return OpenSslCipherName(n).has_value(); },
+          "a TLS 1.2 cipher suite as Go names it, e.g. "
+          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    }
+    if (k == "curve_preferences") {
+      tls->curve_preferences = Names(
+          v, where,
+          [](const std::string& n) { return OpenSslGroupName(n).has_value(); },
+          "CurveP256, CurveP384, CurveP521 or X25519");
+    }
+    if (k == "prefer_server_cipher_suites") {
+      tls->prefer_server_cipher_suites = YamlBool(v, where);
+    }
+  }
+
+  // What tls_server_config's keys must be together.
+  static void CheckTls(const YAML::Node& node, const TlsServerConfig& tls) {
     if (tls.cert_file.empty()) {
       Fail(node.Mark(), "tls_server_config: missing cert_file");
     }
@@ -145,6 +135,17 @@ class Parser {
       Fail(node.Mark(), "tls_server_config: min_version " + tls.min_version +
                             " is above max_version " + tls.max_version);
     }
+  }
+
+  // A string that must be one of "allowed"; its position otherwise.
+  static std::string OneOf(const YAML::Node& v, const std::string& where,
+                           const std::set<std::string>& allowed,
+                           const std::string& want) {
+    std::string value = String(v, where);
+    if (allowed.count(value) == 0) {
+      Fail(v.Mark(), where + ": found \"" + value + "\", want " + want);
+    }
+    return value;
   }
 
   // A list of names each of which "known" accepts; the position of the

@@ -2,13 +2,16 @@
 // exporter-toolkit's tls_server_config.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 
 struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+struct ssl_st;      // OpenSSL's SSL
 
 namespace nsexp {
 
@@ -45,5 +48,60 @@ using SslCtxPtr = std::unique_ptr<ssl_ctx_st, SslCtxFree>;
 // key that does not match the certificate) or a choice is unknown.
 [[nodiscard]] Status NewServerSslContext(const TlsOptions& options,
                                          SslCtxPtr* out);
+
+// A TLS server context that follows its files, so that certificates rotate
+// without a restart. The server is given base() once; each handshake then
+// checks whether cert_file, key_file or client_ca_file changed on disk
+// (device, inode, size, mtime, ctime: a rename over the file, a Kubernetes
+// Secret's symlink swap and an in-place rewrite all count), builds a new
+// context when they did, and is served by the newest context that could be
+// built. A change that cannot be used (a half-written pair, a key that does
+// not match) keeps the previous context, is logged, and is not tried again
+// until the files change once more. Replace() swaps the options as a
+// whole (SIGHUP). Thread-safe; not copyable.
+class ReloadingSslContext {
+ public:
+  // Called with the outcome of every reload attempt, from the handshaking
+  // thread (file changes) or Replace()'s caller. May be empty.
+  using Observer = std::function<void(bool success)>;
+
+  // Builds the first context from "options" (the errors of
+  // NewServerSslContext).
+  [[nodiscard]] static Status Create(const TlsOptions& options,
+                                     Observer observer,
+                                     std::unique_ptr<ReloadingSslContext>* out);
+  ReloadingSslContext(const ReloadingSslContext&) = delete;
+  ReloadingSslContext& operator=(const ReloadingSslContext&) = delete;
+  ~ReloadingSslContext();
+
+  // The context to hand the server; owned here, valid for this object's
+  // lifetime, which must exceed the server's.
+  ssl_ctx_st* base() const { return base_; }
+
+  // Builds a context from "options" and serves it from the next handshake
+  // on. On error (those of NewServerSslContext) the running context stays.
+  // Does not call the observer.
+  [[nodiscard]] Status Replace(const TlsOptions& options);
+
+  // Rebuilds the context when its files changed since it was built (see
+  // the class comment). Called on every handshake; cheap when nothing
+  // changed (a stat(2) per file).
+  void ReloadIfChanged();
+
+ private:
+  struct Current;
+  ReloadingSslContext() = default;
+  std::shared_ptr<const Current> current() const;
+  // Replace() with reload_mu_ held.
+  Status ReplaceLocked(const TlsOptions& options);
+  static int OnClientHello(ssl_st* ssl, int* alert, void* arg);
+
+  Observer observer_;
+  ssl_ctx_st* base_ = nullptr;  // owned: one reference, freed at destruction
+  mutable std::mutex mu_;
+  std::shared_ptr<const Current> current_;  // guarded by mu_
+  std::string failed_signature_;            // guarded by mu_
+  std::mutex reload_mu_;  // one rebuild at a time; taken before mu_
+};
 
 }  // namespace nsexp

@@ -123,6 +123,10 @@ constexpr const char* kScript = R"JS(
     }
     count.textContent = visible + ' of ' + shown.length + ' shown';
   }
+  // ?filter=TEXT: the page is the same for every filter (and cached), so
+  // the script, not the server, puts the text in the box.
+  var wanted = new URLSearchParams(location.search).get('filter');
+  if (wanted !== null && box.value === '') box.defaultValue = wanted;
   box.addEventListener('input', apply);
   document.getElementById('type').addEventListener('change', function () {
     this.form.submit();

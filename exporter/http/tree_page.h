@@ -17,7 +17,8 @@ struct TreePageOptions {
   // Namespaces at a depth below this are open (<details open>); deeper
   // ones start folded, so that a thousand namespaces stay readable.
   std::uint32_t open_depth = 2;
-  // The filter box's initial text (the "filter" query parameter).
+  // The filter box's initial text. The script also takes it from the
+  // page URL's "filter" parameter when this is empty.
   std::string filter;
   std::string version;  // shown in the footer
 };

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "base/listen_address.h"
@@ -47,15 +48,24 @@ int CivetLog(const mg_connection*, const char* message) {
 }
 
 // CivetWeb's external_ssl_ctx callback: at start (*ssl_ctx null) it hands
-// CivetWeb the context that WebServer made and passed as the CivetServer's
-// user context; at stop it says 1 so that CivetWeb leaves freeing it to
-// WebServer.
+// CivetWeb the context that WebServer made (in the CallbackContext passed as
+// the CivetServer's user context); at stop it says 1 so that CivetWeb leaves
+// freeing it to WebServer.
 int ExternalSslCtx(void** ssl_ctx, void* user_data) {
   if (*ssl_ctx == nullptr) {
     const auto* server = static_cast<const CivetServer*>(user_data);
-    *ssl_ctx = const_cast<void*>(server->getUserContext());
+    *ssl_ctx = WebServer::CallbackContextOf(server)->ssl_ctx;
   }
   return 1;
+}
+
+// CivetWeb's init_thread callback: every thread it starts (master, workers,
+// timer) runs the configured thread_start first.
+void* InitThread(const mg_context* ctx, int) {
+  const auto* server = static_cast<const CivetServer*>(mg_get_user_data(ctx));
+  const auto* context = WebServer::CallbackContextOf(server);
+  if (context->thread_start) context->thread_start();
+  return nullptr;
 }
 
 bool IsHead(mg_connection* conn) {
@@ -108,6 +118,13 @@ std::string HtmlEscape(const std::string& in) {
   return out;
 }
 
+// The renderings of /tree that are cached per graph and type.
+enum class TreeBodyFormat { kText, kJson, kHtml };
+
+// Stands for the Content-Security-Policy nonce in a cached tree page; each
+// response gets its own nonce in its place.
+constexpr const char* kNoncePlaceholder = "NSEXP-NONCE-PLACEHOLDER";
+
 }  // namespace
 
 Status ListenAddressToCivet(const std::string& address, std::string* out) {
@@ -132,13 +149,22 @@ class WebServer::Router : public CivetHandler {
  public:
   Router(WebOptions options, std::shared_ptr<const NamespaceCollector> c,
          std::unique_ptr<BasicAuth> auth)
-      : options_(std::move(options)),
-        collector_(std::move(c)),
-        auth_(std::move(auth)) {
-    for (const auto& [name, value] : options_.extra_headers) {
+      : options_(std::move(options)), collector_(std::move(c)) {
+    SetAccess(std::move(auth), options_.extra_headers);
+  }
+
+  // Replaces the authentication (null: none) and the extra headers from the
+  // next request on; requests in flight keep what they started with.
+  void SetAccess(std::unique_ptr<BasicAuth> auth,
+                 const std::map<std::string, std::string>& extra_headers) {
+    auto next = std::make_shared<Access>();
+    next->auth = std::move(auth);
+    for (const auto& [name, value] : extra_headers) {
       if (name == "X-Content-Type-Options") continue;  // Send() always sets it
-      headers_ += name + ": " + value + "\r\n";
+      next->headers += name + ": " + value + "\r\n";
     }
+    std::lock_guard<std::mutex> lock(access_mu_);
+    access_ = std::move(next);
   }
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
@@ -184,15 +210,17 @@ class WebServer::Router : public CivetHandler {
   void Reply(mg_connection* conn, int status, const char* reason,
              const char* content_type, const std::string& body,
              const std::string& extra = "") {
-    Send(conn, status, reason, content_type, body, (headers_ + extra).c_str());
+    Send(conn, status, reason, content_type, body,
+         (access()->headers + extra).c_str());
   }
 
   // True when the request may proceed; otherwise a 401 has been sent.
   // /-/healthy stays open so that liveness probes need no secret.
   bool Authorized(mg_connection* conn, const std::string& path) {
-    if (auth_ == nullptr || path == "/-/healthy") return true;
+    const std::shared_ptr<const Access> access = this->access();
+    if (access->auth == nullptr || path == "/-/healthy") return true;
     const char* header = mg_get_header(conn, "Authorization");
-    if (auth_->Check(header != nullptr ? header : "")) return true;
+    if (access->auth->Check(header != nullptr ? header : "")) return true;
     Reply(conn, 401, "Unauthorized", "text/plain; charset=utf-8",
           "Unauthorized\n",
           "WWW-Authenticate: Basic realm=\"linux_namespace_exporter\"\r\n");
@@ -267,6 +295,7 @@ class WebServer::Router : public CivetHandler {
     }
     std::string fresh;
     AppendTextFormat(collector_->SelfFamilies(), &fresh);
+    const std::string headers = access()->headers;
     const char* accept = mg_get_header(conn, "Accept-Encoding");
     if (accept != nullptr && AcceptsGzip(accept)) {
       const std::shared_ptr<const GzipPrefix> prefix =
@@ -279,7 +308,7 @@ class WebServer::Router : public CivetHandler {
                   "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n"
                   "Content-Length: %zu\r\nCache-Control: no-store\r\n"
                   "X-Content-Type-Options: nosniff\r\n%s\r\n",
-                  prefix->bytes.size() + tail.size(), headers_.c_str());
+                  prefix->bytes.size() + tail.size(), headers.c_str());
         if (IsHead(conn)) return;
         mg_write(conn, prefix->bytes.data(), prefix->bytes.size());
         mg_write(conn, tail.data(), tail.size());
@@ -293,7 +322,7 @@ class WebServer::Router : public CivetHandler {
               "Vary: Accept-Encoding\r\n"
               "Content-Length: %zu\r\nCache-Control: no-store\r\n"
               "X-Content-Type-Options: nosniff\r\n%s\r\n",
-              body->size() + fresh.size(), headers_.c_str());
+              body->size() + fresh.size(), headers.c_str());
     if (IsHead(conn)) return;
     mg_write(conn, body->data(), body->size());
     mg_write(conn, fresh.data(), fresh.size());
@@ -375,41 +404,107 @@ class WebServer::Router : public CivetHandler {
             "format=text|json|html\n");
       return;
     }
-    NamespaceGraph graph;
-    Status s = collector_->Snapshot(TreeDiscoveryOptions(), &graph);
+    const TreeBodyFormat format = format_name == "html" ? TreeBodyFormat::kHtml
+                                  : format_name == "json"
+                                      ? TreeBodyFormat::kJson
+                                      : TreeBodyFormat::kText;
+    std::shared_ptr<const std::string> body;
+    Status s = TreeBody(*type, format, &body);
     if (!s.ok()) {
       Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
             s.ToString() + "\n");
       return;
     }
-    const TreeModel model = BuildTreeModel(collector_->procfs(), graph, *type,
-                                           ContainerClassifier());
     // The three formats are one resource: caches must key on Accept.
     const std::string vary = "Vary: Accept\r\n";
-    if (format_name == "html") {
-      TreePageOptions page;
-      s = TreePageNonce(&page.nonce);
+    if (format == TreeBodyFormat::kHtml) {
+      // The cached page names kNoncePlaceholder where the nonce goes: in
+      // the <style> tag, before anything from the system, and in the
+      // <script> tag, after all of it.
+      std::string nonce;
+      s = TreePageNonce(&nonce);
       if (!s.ok()) {
         Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
               s.ToString() + "\n");
         return;
       }
-      page.version = options_.version;
-      if (CivetServer::getParam(qs, std::strlen(qs), "filter", value)) {
-        page.filter = value;
+      std::string page = *body;
+      const std::size_t last = page.rfind(kNoncePlaceholder);
+      const std::size_t first = page.find(kNoncePlaceholder);
+      const std::size_t len = std::strlen(kNoncePlaceholder);
+      if (last != std::string::npos) page.replace(last, len, nonce);
+      if (first != std::string::npos && first != last) {
+        page.replace(first, len, nonce);
       }
-      Reply(conn, 200, "OK", "text/html; charset=utf-8",
-            RenderTreePage(model, page),
+      Reply(conn, 200, "OK", "text/html; charset=utf-8", page,
             vary + "Content-Security-Policy: " +
-                TreePageContentSecurityPolicy(page.nonce) + "\r\n");
-    } else if (format_name == "json") {
-      Reply(conn, 200, "OK", "application/json", RenderTreeJson(model), vary);
+                TreePageContentSecurityPolicy(nonce) + "\r\n");
     } else {
-      Reply(conn, 200, "OK", "text/plain; charset=utf-8",
-            RenderTreeText(model, TreeColor::kNever), vary);
+      Reply(conn, 200, "OK",
+            format == TreeBodyFormat::kJson ? "application/json"
+                                            : "text/plain; charset=utf-8",
+            *body, vary);
     }
   }
 
+  // The tree of "type" as "format", from the collector's shared tree graph:
+  // rendered once per graph, type and format (rendering reads every
+  // member's status), one rendering at a time, so that a flood of /tree
+  // requests costs at most one discovery per SharedTreeSnapshot() interval
+  // and one core.
+  Status TreeBody(NamespaceType type, TreeBodyFormat format,
+                  std::shared_ptr<const std::string>* out) {
+    std::shared_ptr<const NamespaceGraph> graph;
+    const Status s = collector_->SharedTreeSnapshot(&graph);
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> lock(tree_mu_);
+    if (graph != tree_graph_) {
+      tree_graph_ = graph;
+      tree_bodies_.clear();
+    }
+    auto& body =
+        tree_bodies_[{static_cast<int>(type), static_cast<int>(format)}];
+    if (!body) {
+      const TreeModel model = BuildTreeModel(collector_->procfs(), *graph, type,
+                                             ContainerClassifier());
+      std::string text;
+      switch (format) {
+        case TreeBodyFormat::kText:
+          text = RenderTreeText(model, TreeColor::kNever);
+          break;
+        case TreeBodyFormat::kJson:
+          text = RenderTreeJson(model);
+          break;
+        case TreeBodyFormat::kHtml: {
+          TreePageOptions page;
+          page.nonce = kNoncePlaceholder;
+          page.version = options_.version;
+          text = RenderTreePage(model, page);
+          break;
+        }
+      }
+      body = std::make_shared<const std::string>(std::move(text));
+    }
+    *out = body;
+    return Status::Ok();
+  }
+
+  // What a request is checked against and answered with; replaced whole.
+  struct Access {
+    std::unique_ptr<BasicAuth> auth;  // null: no authentication
+    std::string headers;              // extra header lines, "\r\n"-terminated
+  };
+
+  std::shared_ptr<const Access> access() const {
+    std::lock_guard<std::mutex> lock(access_mu_);
+    return access_;
+  }
+
+  std::mutex tree_mu_;
+  std::shared_ptr<const NamespaceGraph> tree_graph_;  // guarded by tree_mu_
+  // (type, format) -> body rendered from tree_graph_; guarded by tree_mu_.
+  std::map<std::pair<int, int>, std::shared_ptr<const std::string>>
+      tree_bodies_;
   std::mutex body_mu_;
   std::shared_ptr<const std::string> body_;  // guarded by body_mu_
   std::uint64_t body_generation_ = 0;        // guarded by body_mu_
@@ -422,8 +517,8 @@ class WebServer::Router : public CivetHandler {
   bool draining_ = false;  // guarded by flight_mu_
   const WebOptions options_;
   std::shared_ptr<const NamespaceCollector> collector_;
-  std::unique_ptr<BasicAuth> auth_;  // null: no authentication
-  std::string headers_;              // extra header lines, "\r\n"-terminated
+  mutable std::mutex access_mu_;
+  std::shared_ptr<const Access> access_;  // guarded by access_mu_
 };
 
 Status WebServer::Start(const WebOptions& options,
@@ -466,10 +561,14 @@ Status WebServer::Start(const WebOptions& options,
   }
   std::unique_ptr<WebServer> server(new WebServer());
   if (options.tls) {
-    s = NewServerSslContext(*options.tls, &server->ssl_ctx_);
+    s = ReloadingSslContext::Create(*options.tls, options.tls_reload_observer,
+                                    &server->tls_);
     if (!s.ok()) return s;
     callbacks.external_ssl_ctx = &ExternalSslCtx;
+    server->callback_context_.ssl_ctx = server->tls_->base();
   }
+  server->callback_context_.thread_start = options.thread_start;
+  callbacks.init_thread = &InitThread;
   server->router_ =
       std::make_unique<Router>(options, std::move(collector), std::move(auth));
   {
@@ -478,7 +577,7 @@ Status WebServer::Start(const WebOptions& options,
   }
   try {
     server->server_ = std::make_unique<CivetServer>(civet_options, &callbacks,
-                                                    server->ssl_ctx_.get());
+                                                    &server->callback_context_);
   } catch (const std::exception& e) {
     std::string why;
     {
@@ -494,6 +593,29 @@ Status WebServer::Start(const WebOptions& options,
     g_civet_last_error.clear();
   }
   *out = std::move(server);
+  return Status::Ok();
+}
+
+const WebServer::CallbackContext* WebServer::CallbackContextOf(
+    const CivetServer* server) {
+  return static_cast<const CallbackContext*>(server->getUserContext());
+}
+
+Status WebServer::Reload(const WebOptions& options) {
+  if (options.tls.has_value() != (tls_ != nullptr)) {
+    return Status::Unsupported(
+        "turning TLS on or off takes effect at the next start");
+  }
+  std::unique_ptr<BasicAuth> auth;
+  if (!options.basic_auth_users.empty()) {
+    const Status s = BasicAuth::Create(options.basic_auth_users, &auth);
+    if (!s.ok()) return s;
+  }
+  if (tls_ != nullptr) {
+    const Status s = tls_->Replace(*options.tls);
+    if (!s.ok()) return s;
+  }
+  router_->SetAccess(std::move(auth), options.extra_headers);
   return Status::Ok();
 }
 

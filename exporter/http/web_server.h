@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,12 @@ struct WebOptions {
   std::map<std::string, std::string> extra_headers;
   // Set: serve HTTPS only, with this certificate and policy.
   std::optional<TlsOptions> tls;
+  // Told the outcome of each reload of the TLS files after they changed on
+  // disk (see ReloadingSslContext). May be empty.
+  std::function<void(bool success)> tls_reload_observer;
+  // Run first in every thread the server starts, before it serves (e.g. to
+  // drop a capability held only for binding). May be empty.
+  std::function<void()> thread_start;
 };
 
 // Turns "[host]:port" into CivetWeb's listening_ports value: ":19101" and
@@ -55,6 +62,12 @@ struct WebOptions {
 // server stops accepting and waits for requests in flight.
 class WebServer {
  public:
+  // What CivetWeb's callbacks reach through the CivetServer's user context.
+  struct CallbackContext {
+    ssl_ctx_st* ssl_ctx = nullptr;  // null without TLS
+    std::function<void()> thread_start;
+  };
+
   // Binds and starts serving (HTTPS when options.tls is set). kUnavailable
   // with CivetWeb's reason (e.g. "address already in use") when the address
   // cannot be bound; kInvalidArgument for a malformed address or telemetry
@@ -64,6 +77,15 @@ class WebServer {
       const WebOptions& options,
       std::shared_ptr<const NamespaceCollector> collector,
       std::unique_ptr<WebServer>* out);
+
+  // Takes the web configuration of "options" (basic_auth_users,
+  // extra_headers, tls) from the next request or handshake on; the other
+  // fields are ignored (they take effect at the next start). All or
+  // nothing: on error the running configuration stays. kInvalidArgument for
+  // an unusable bcrypt hash or TLS file (as Start), kUnsupported when TLS
+  // would be turned on or off (that needs a new listener: restart).
+  // Thread-safe.
+  [[nodiscard]] Status Reload(const WebOptions& options);
 
   // Stops serving: new requests get 503, requests in flight may finish
   // within "timeout", then the listener closes and the workers stop. True
@@ -78,12 +100,17 @@ class WebServer {
   // The ports actually bound (resolves port 0).
   std::vector<int> ports() const;
 
+  // For CivetWeb's callbacks: the context of the server they run for.
+  static const CallbackContext* CallbackContextOf(const CivetServer* server);
+
  private:
   class Router;
   WebServer() = default;
 
   std::unique_ptr<Router> router_;
-  SslCtxPtr ssl_ctx_;  // null without TLS; outlives server_, which uses it
+  CallbackContext callback_context_;  // outlives server_
+  // Null without TLS; outlives server_, which uses its base().
+  std::unique_ptr<ReloadingSslContext> tls_;
   std::unique_ptr<CivetServer> server_;
 };
 

@@ -12,6 +12,7 @@ import glob
 import os
 import re
 import shutil
+import socket
 import subprocess
 
 from exporter_process import KEPT_CAPS, NOBODY, as_user, reachable_copy
@@ -69,6 +70,44 @@ class PrivilegesTest(ExporterTestCase):
                          ["cap_dac_read_search", "cap_sys_ptrace"])
         self.assertIn("no_new_privs=true", line[0])
         self.assertNotIn("missing capabilities", e.log())
+
+
+def free_low_port():
+    """A port below 1024 that 127.0.0.1 can bind now, or None."""
+    for port in range(1023, 899, -1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return None
+
+
+class LowPortTest(ExporterTestCase):
+    """A port below 1024 is bound with CAP_NET_BIND_SERVICE, which no thread
+    holds once the exporter serves."""
+
+    def test_low_port_is_bound_then_the_capability_dropped(self):
+        if os.geteuid() != 0 or own_caps() & NEEDED != NEEDED:
+            self.skipTest("needs root with CAP_SYS_PTRACE and "
+                          "CAP_DAC_READ_SEARCH")
+        port = free_low_port()
+        if port is None:
+            self.skipTest("no free port below 1024 on 127.0.0.1")
+        e = self.start(port=port)
+        self.assertEqual(e.port, port)
+        e.scrape()  # every worker thread has run by now
+        statuses = glob.glob("/proc/%d/ta*/[0-9]*/status" % e.proc.pid)
+        self.assertGreater(len(statuses), 1)
+        for status in statuses:
+            with self.subTest(thread=status):
+                f = status_fields(status)
+                for key in ("CapEff", "CapPrm", "CapBnd"):
+                    self.assertEqual(f[key], KEPT_CAPS, key)
+                self.assertEqual(f["NoNewPrivs"], "1")
+        self.assertIn("kept_capabilities=", e.log())
+        self.assertNotIn("could not drop", e.log())
 
 
 class UnprivilegedTest(ExporterTestCase):

@@ -55,6 +55,13 @@ class RecordingService : public Service {
   void RecordReload(bool success) override {
     calls.push_back(success ? "reload_ok" : "reload_failed");
   }
+  Status ApplyWebConfig(const WebConfig&) override {
+    calls.push_back("apply_web");
+    return Status::Ok();
+  }
+  void RecordWebConfigReload(bool success) override {
+    calls.push_back(success ? "web_reload_ok" : "web_reload_failed");
+  }
   bool Shutdown(std::chrono::milliseconds timeout) override {
     calls.push_back("shutdown");
     shutdown_timeout = timeout;
@@ -174,6 +181,30 @@ TEST_F(RunnerTest, ANewListenAddressWarnsThatItWaitsForTheNextStart) {
   EXPECT_EQ(log.find(warning, first + 1), std::string::npos) << log;
   EXPECT_NE(log.find("shutting down"), std::string::npos) << log;
   EXPECT_NE(log.find("signal=SIGTERM"), std::string::npos) << log;
+}
+
+TEST_F(RunnerTest, ReloadReadsTheWebConfigurationToo) {
+  flags_.web_config_file = dir_ + "/web.yml";
+  const auto write_web = [this](const std::string& text) {
+    return [this, text] {
+      std::ofstream(flags_.web_config_file, std::ios::trunc) << text;
+    };
+  };
+  ScriptedEvents events(
+      {{write_web("http_server_config:\n  headers:\n    X-Frame-Options: "
+                  "deny\n"),
+        RunEvent::kReload},
+       {write_web("basic_auth_users:\n  bob: not-a-bcrypt-hash\n"),
+        RunEvent::kReload},
+       {nullptr, RunEvent::kTerminate}});
+  Runner(flags_, running_, &service_).Run(&events);
+  std::remove(flags_.web_config_file.c_str());
+  // An unreadable web configuration fails both reloads and is not applied;
+  // the runtime configuration, valid, is.
+  EXPECT_EQ(service_.calls,
+            (std::vector<std::string>{"apply", "apply_web", "web_reload_ok",
+                                      "reload_ok", "apply", "web_reload_failed",
+                                      "reload_failed", "shutdown"}));
 }
 
 }  // namespace

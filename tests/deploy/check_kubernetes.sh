@@ -1,6 +1,7 @@
 #!/bin/sh
 # Schema-validates deploy/kubernetes with kubernetes-models (see
-# kubernetes/validate.mjs). Needs node and npm; installs the pinned packages
+# kubernetes/validate.mjs), then each overlay of deploy/kubernetes-overlays,
+# rendered by validate.mjs (no kustomize binary needed). Needs node and npm; installs the pinned packages
 # from kubernetes/package-lock.json unless node_modules already holds them.
 set -eu
 
@@ -22,3 +23,6 @@ else
 fi
 
 node "$pkg/validate.mjs" "$root/deploy/kubernetes"
+for overlay in "$root"/deploy/kubernetes-overlays/*/; do
+    node "$pkg/validate.mjs" --overlay "$overlay"
+done

@@ -466,3 +466,32 @@ class ExporterTestCase(unittest.TestCase):
         """The exporter run to its end: a CompletedProcess with text."""
         return subprocess.run([self.binary, *args], capture_output=True, text=True,
                               timeout=timeout)
+
+
+# --- certificates -----------------------------------------------------------
+
+def make_pki(d):
+    """Makes, with openssl, in directory d: a CA (ca.crt), a server
+    certificate it signed for 127.0.0.1, ::1 and localhost (server.crt,
+    server.key), a client certificate it signed (client.crt, client.key),
+    and a client certificate of another CA (stranger.crt, stranger.key)."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", *ec, "-keyout", f"{ca}.key", "-out", f"{ca}.crt",
+                "-days", "2", "-subj", f"/CN=nsexp test {ca}")
+    leaves = {
+        "server": ("ca", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n"
+                         "extendedKeyUsage=serverAuth\n"),
+        "client": ("ca", "extendedKeyUsage=clientAuth\n"),
+        "stranger": ("other-ca", "extendedKeyUsage=clientAuth\n"),
+    }
+    for name, (ca, ext) in leaves.items():
+        with open(os.path.join(d, f"{name}.ext"), "w") as f:
+            f.write(ext)
+        openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", f"/CN=nsexp test {name}")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt",
+                "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt",
+                "-days", "2", "-extfile", f"{name}.ext")

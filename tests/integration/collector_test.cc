@@ -292,6 +292,35 @@ TEST(CollectorTest, MinIntervalSharesOneCollection) {
   EXPECT_EQ(GaugeValue(first, d), GaugeValue(second, d));
 }
 
+TEST(CollectorTest, TreeSnapshotsAreSharedInFlightAndForAWhile) {
+  auto probe = std::make_shared<OpsProbe>();
+  // Slow opens keep the first tree discovery in flight while the others
+  // arrive.
+  auto collector = MakeCollector(Options(std::chrono::milliseconds(0)), probe,
+                                 std::chrono::milliseconds(20), 5);
+  ASSERT_NE(collector, nullptr);
+  constexpr int kThreads = 8;
+  std::vector<std::shared_ptr<const NamespaceGraph>> graphs(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      EXPECT_TRUE(collector->SharedTreeSnapshot(&graphs[i]).ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_NE(graphs[0], nullptr);
+  for (const auto& g : graphs) EXPECT_EQ(g, graphs[0]);
+  const long calls = probe->calls.load();
+  std::shared_ptr<const NamespaceGraph> again;
+  ASSERT_TRUE(collector->SharedTreeSnapshot(&again).ok());
+  EXPECT_EQ(again, graphs[0]) << "a fresh tree graph was not shared";
+  EXPECT_EQ(probe->calls.load(), calls)
+      << "the shared graph touched the kernel";
+  bool members = false;
+  for (const auto& ns : again->namespaces) members |= !ns.members.empty();
+  EXPECT_TRUE(members) << "the tree graph lists no member processes";
+}
+
 TEST(CollectorTest, UpdateOptionsForcesTheNextCollection) {
   auto probe = std::make_shared<OpsProbe>();
   auto collector = MakeCollector(Options(std::chrono::seconds(10)), probe);

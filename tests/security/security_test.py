@@ -8,7 +8,9 @@ port (port 0, read back from the "listening" log line) and stops it.
 
 import os
 import shutil
+import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -216,31 +218,7 @@ class PromtoolTest(h.ExporterTestCase):
             self.assertEqual((r.returncode, r.stdout), (0, "200"), (name, r.stderr))
 
 
-def make_pki(d):
-    """Makes, with openssl, in directory d: a CA (ca.crt), a server
-    certificate it signed for 127.0.0.1, ::1 and localhost (server.crt,
-    server.key), a client certificate it signed (client.crt, client.key),
-    and a client certificate of another CA (stranger.crt, stranger.key)."""
-    def openssl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    for ca in ("ca", "other-ca"):
-        openssl("req", "-x509", *ec, "-keyout", f"{ca}.key", "-out", f"{ca}.crt",
-                "-days", "2", "-subj", f"/CN=nsexp test {ca}")
-    leaves = {
-        "server": ("ca", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n"
-                         "extendedKeyUsage=serverAuth\n"),
-        "client": ("ca", "extendedKeyUsage=clientAuth\n"),
-        "stranger": ("other-ca", "extendedKeyUsage=clientAuth\n"),
-    }
-    for name, (ca, ext) in leaves.items():
-        with open(os.path.join(d, f"{name}.ext"), "w") as f:
-            f.write(ext)
-        openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                "-subj", f"/CN=nsexp test {name}")
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt",
-                "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt",
-                "-days", "2", "-extfile", f"{name}.ext")
+make_pki = h.make_pki
 
 
 class TlsTest(h.ExporterTestCase):
@@ -412,7 +390,7 @@ class TlsTest(h.ExporterTestCase):
         e = self.serve(self.tls_config(), host="::1")
         self.assert_served(e)
 
-    def test_unusable_files_fail_at_start(self):
+    def test_unusable_files_fail_at_start_and_check(self):
         cases = {
             "mismatch": ("  cert_file: server.crt\n  key_file: client.key\n",
                          "does not match"),
@@ -431,6 +409,10 @@ class TlsTest(h.ExporterTestCase):
                                 f"--web.config.file={path}")
             self.assertEqual(r.returncode, 1, (name, r.stderr))
             self.assertIn(want, r.stderr, name)
+            # --config.check loads the files as a start does: same line.
+            c = self.run_binary("--config.check", f"--web.config.file={path}")
+            self.assertEqual(c.returncode, 1, (name, c.stdout, c.stderr))
+            self.assertEqual(c.stderr, r.stderr, name)
 
     def test_relative_files_are_relative_to_the_config(self):
         # self.tls_config() names server.crt without a directory; the
@@ -442,6 +424,136 @@ class TlsTest(h.ExporterTestCase):
         self.servers.append(e)
         self.assertNotEqual(os.getcwd(), self.dir)
         self.assert_served(e)
+
+
+def served_certificate(host, port, cafile):
+    """The DER certificate the server at host:port presents, from a fresh
+    handshake (no session is resumed) that trusts cafile."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.check_hostname = False
+    with socket.create_connection((host, port), timeout=10) as raw:
+        with ctx.wrap_socket(raw) as s:
+            return s.getpeercert(binary_form=True)
+
+
+def file_certificate(path):
+    """The DER form of the first certificate of a PEM file."""
+    with open(path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+class RotationTest(h.ExporterTestCase):
+    """Certificates rotate without a restart: SIGHUP re-reads the web
+    configuration file, and the TLS files are re-read when they change on
+    disk; a replacement that cannot be used keeps the old certificate and
+    sets linux_namespace_exporter_web_config_last_reload_successful to 0."""
+
+    path, serve, curl = TlsTest.path, TlsTest.serve, TlsTest.curl
+
+    def setUp(self):
+        super().setUp()
+        h.require_tool("openssl", "Debian package openssl")
+        self.curl_path = h.require_tool("curl", "Debian package curl")
+        make_pki(self.dir)
+        # A second server certificate of the same CA: same names, another
+        # key and serial.
+        for name in ("server2",):
+            subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                            f"{name}.key", "-out", f"{name}.csr", "-subj",
+                            f"/CN=nsexp test {name}"],
+                           check=True, capture_output=True, cwd=self.dir)
+            subprocess.run(["openssl", "x509", "-req", "-in", f"{name}.csr",
+                            "-CA", "ca.crt", "-CAkey", "ca.key",
+                            "-CAcreateserial", "-out", f"{name}.crt", "-days",
+                            "2", "-extfile", "server.ext"],
+                           check=True, capture_output=True, cwd=self.dir)
+        self.install("live", "server")
+
+    def install(self, target, source):
+        """Puts a copy of source.crt/.key at target.crt/.key, each by a
+        rename over the old file, the key first."""
+        for ext in ("key", "crt"):
+            tmp = self.path(f".{target}.{ext}.tmp")
+            shutil.copyfile(self.path(f"{source}.{ext}"), tmp)
+            os.replace(tmp, self.path(f"{target}.{ext}"))
+
+    def presented(self, e):
+        return served_certificate("127.0.0.1", e.port, self.path("ca.crt"))
+
+    def metric(self, e, name):
+        rc, code, body = self.curl(e, "/metrics", *self.extra_curl)
+        self.assertEqual((rc, code), (0, "200"), body)
+        return h.value(h.parse_metrics(body), name)
+
+    extra_curl = ()
+
+    def web(self, cert="live"):
+        return self.write("web-live.yml", (
+            f"tls_server_config:\n  cert_file: {cert}.crt\n"
+            f"  key_file: {cert}.key\n"))
+
+    def test_sighup_rereads_web_config(self):
+        e = self.serve(self.web())
+        self.assertEqual(self.presented(e), file_certificate(self.path("server.crt")))
+        # Another file named by the configuration: only SIGHUP can tell.
+        self.web("server2")
+        e.signal(signal.SIGHUP)
+        e.wait_log("configuration reloaded")
+        self.assertEqual(self.presented(e), file_certificate(self.path("server2.crt")))
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_web_config_last_reload_successful"), 1)
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_config_last_reload_successful"), 1)
+        # Basic authentication switched on by the same reload.
+        self.write("web-live.yml", "tls_server_config:\n  cert_file: server2.crt\n"
+                   "  key_file: server2.key\n" + AUTH_CONFIG)
+        e.signal(signal.SIGHUP)
+        e.wait_log("configuration reloaded", count=2)
+        rc, code, _ = self.curl(e)
+        self.assertEqual((rc, code), (0, "401"))
+        self.extra_curl = ("-u", f"{GOOD_USER}:{GOOD_PASSWORD}")
+        # A configuration naming an unusable certificate: the old one stays.
+        self.write("web-live.yml", "tls_server_config:\n  cert_file: nope.crt\n"
+                   "  key_file: server2.key\n" + AUTH_CONFIG)
+        e.signal(signal.SIGHUP)
+        e.wait_log("web configuration reload failed")
+        self.assertIn("nope.crt", e.log())
+        self.assertEqual(self.presented(e), file_certificate(self.path("server2.crt")))
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_web_config_last_reload_successful"), 0)
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_config_last_reload_successful"), 0)
+
+    def test_changed_files_are_reloaded_without_signal(self):
+        e = self.serve(self.web())
+        self.assertEqual(self.presented(e), file_certificate(self.path("server.crt")))
+        self.install("live", "server2")
+        self.assertEqual(self.presented(e), file_certificate(self.path("server2.crt")))
+        e.wait_log("TLS certificate files changed: reloaded")
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_web_config_last_reload_successful"), 1)
+        # Rewritten in place (same inode), back to the first pair.
+        for ext in ("key", "crt"):
+            with open(self.path(f"server.{ext}"), "rb") as src, \
+                    open(self.path(f"live.{ext}"), "r+b") as dst:
+                data = src.read()
+                dst.truncate(0)
+                dst.write(data)
+        self.assertEqual(self.presented(e), file_certificate(self.path("server.crt")))
+
+    def test_broken_replacement_keeps_old_certificate(self):
+        e = self.serve(self.web())
+        want = file_certificate(self.path("server.crt"))
+        self.assertEqual(self.presented(e), want)
+        # A certificate that is not PEM, then one whose key does not match.
+        self.write("live.crt", "not a certificate\n")
+        self.assertEqual(self.presented(e), want)
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_web_config_last_reload_successful"), 0)
+        e.wait_log("cannot be used; keeping the previous certificate")
+        shutil.copyfile(self.path("server2.crt"), self.path("live.crt"))
+        self.assertEqual(self.presented(e), want)
+        e.wait_log("does not match")
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_web_config_last_reload_successful"), 0)
+        # The matching key arrives: the pair is taken.
+        shutil.copyfile(self.path("server2.key"), self.path("live.key"))
+        self.assertEqual(self.presented(e), file_certificate(self.path("server2.crt")))
+        self.assertEqual(self.metric(e, "linux_namespace_exporter_web_config_last_reload_successful"), 1)
 
 
 class SlowClient(threading.Thread):

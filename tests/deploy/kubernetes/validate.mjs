@@ -19,21 +19,32 @@
 // Before all that it proves on broken copies of the DaemonSet that a
 // misspelt field and a wrongly typed field are both rejected.
 //
+//   node validate.mjs --overlay OVERLAY_DIR
+//
+// Renders a kustomize overlay (deploy/kubernetes-overlays/*) with the small
+// renderer below (resources, namespace, labels and JSON 6902 patches, which
+// is all the overlays use; anything else is refused), then runs steps 1 to
+// 3 on the result, plus the overlay's own contract (kube-rbac-proxy or
+// native TLS).
+//
 // Exit status: 0 when everything passes, 1 otherwise.
 
-import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const manifestDir = resolve(process.argv[2] ?? join(here, "..", "..", "..", "deploy", "kubernetes"));
+const overlayMode = process.argv[2] === "--overlay";
+const manifestDir = resolve((overlayMode ? process.argv[3] : process.argv[2]) ??
+  join(here, "..", "..", "..", "deploy", "kubernetes"));
 
 // apiVersion -> module exporting one class per kind.
 const MODULES = {
   v1: "kubernetes-models/v1",
   "apps/v1": "kubernetes-models/apps/v1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
+  "rbac.authorization.k8s.io/v1": "kubernetes-models/rbac.authorization.k8s.io/v1",
 };
 
 const failures = [];
@@ -156,7 +167,7 @@ function checkContract(byKind) {
   if (!ds) return;
   const pod = ds.spec?.template?.spec ?? {};
   const podLabels = ds.spec?.template?.metadata?.labels ?? {};
-  const c = pod.containers?.[0] ?? {};
+  const c = pod.containers?.find((x) => x.name === "linux-namespace-exporter") ?? {};
   const sc = c.securityContext ?? {};
   const w = "DaemonSet";
   expect(w, pod.hostPID === true, "spec.template.spec.hostPID must be true");
@@ -176,7 +187,8 @@ function checkContract(byKind) {
   expect(w, mount && mount.readOnly === true, "/host/proc must be mounted read-only");
   const vol = mount && (pod.volumes ?? []).find((v) => v.name === mount.name);
   expect(w, vol?.hostPath?.path === "/proc", "/host/proc must be the host's /proc (hostPath)");
-  const port = (c.ports ?? []).find((p) => p.name === "metrics");
+  // The pod's metrics port: the exporter's, or a proxy's in front of it.
+  const port = (pod.containers ?? []).flatMap((x) => x.ports ?? []).find((p) => p.name === "metrics");
   expect(w, port?.containerPort === 19101, "container port 19101 must be named metrics");
   expect(w, c.livenessProbe?.httpGet?.path === "/-/healthy", "liveness probe must GET /-/healthy");
   expect(w, c.readinessProbe?.httpGet?.path === "/-/ready", "readiness probe must GET /-/ready");
@@ -219,6 +231,178 @@ function checkContract(byKind) {
     expect("PodMonitor", (pm.spec?.podMetricsEndpoints ?? []).every((e) => e.port === "metrics"),
       "podMetricsEndpoints must use the port named metrics");
   }
+}
+
+// What an overlay must add to the base's contract.
+function checkOverlayContract(byKind) {
+  const ds = byKind.DaemonSet?.[0];
+  const pod = ds?.spec?.template?.spec ?? {};
+  const exporter = pod.containers?.find((x) => x.name === "linux-namespace-exporter") ?? {};
+  const proxy = pod.containers?.find((x) => x.name === "kube-rbac-proxy");
+  const sm = byKind.ServiceMonitor?.[0];
+  const endpoints = sm?.spec?.endpoints ?? [];
+  const args = exporter.args ?? [];
+  expect("ServiceMonitor", sm && endpoints.length > 0 && endpoints.every((e) => e.scheme === "https"),
+    "every endpoint must scrape with scheme https");
+  if (proxy) {
+    const w = "DaemonSet (kube-rbac-proxy)";
+    expect(w, args.includes("--web.listen-address=127.0.0.1:19100"),
+      "the exporter must listen on 127.0.0.1:19100 only");
+    expect(w, (exporter.ports ?? []).length === 0, "the exporter must not expose a pod port");
+    const pargs = proxy.args ?? [];
+    expect(w, pargs.includes("--upstream=http://127.0.0.1:19100/"), "the proxy must forward to --upstream=http://127.0.0.1:19100/");
+    expect(w, pargs.some((a) => /^--secure-listen-address=.*:19101$/.test(a)), "the proxy must serve TLS on 19101");
+    expect(w, (proxy.ports ?? []).some((p) => p.name === "metrics" && p.containerPort === 19101),
+      "the proxy's port 19101 must be the one named metrics");
+    expect(w, pod.automountServiceAccountToken === true, "the proxy needs the service-account token mounted");
+    for (const probe of ["livenessProbe", "readinessProbe"]) {
+      const g = exporter[probe]?.httpGet ?? {};
+      expect(w, g.scheme === "HTTPS" && g.port === 19101, `${probe} must go through the proxy (HTTPS, 19101)`);
+    }
+    const sa = byKind.ServiceAccount?.[0];
+    expect("ServiceAccount", sa?.automountServiceAccountToken !== false, "must allow its token to be mounted");
+    const role = byKind.ClusterRole?.[0];
+    const allows = (group, resource) => (role?.rules ?? []).some((r) =>
+      (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource) && (r.verbs ?? []).includes("create"));
+    expect("ClusterRole", allows("authentication.k8s.io", "tokenreviews"), "must allow create tokenreviews");
+    expect("ClusterRole", allows("authorization.k8s.io", "subjectaccessreviews"), "must allow create subjectaccessreviews");
+    const binding = byKind.ClusterRoleBinding?.[0];
+    expect("ClusterRoleBinding", binding?.roleRef?.name === role?.metadata?.name &&
+      (binding?.subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === pod.serviceAccountName &&
+        s.namespace === ds.metadata?.namespace), "must bind the ClusterRole to the DaemonSet's service account");
+    expect("ServiceMonitor", endpoints.every((e) => e.bearerTokenFile || e.authorization),
+      "every endpoint must send the service-account bearer token");
+    return;
+  }
+  const w = "DaemonSet (native TLS)";
+  const flag = args.find((a) => a.startsWith("--web.config.file="));
+  expect(w, flag, "the exporter must get --web.config.file");
+  if (!flag) return;
+  const path = flag.slice("--web.config.file=".length);
+  const mounts = exporter.volumeMounts ?? [];
+  const mount = mounts.find((m) => m.mountPath === path || path.startsWith(m.mountPath + "/"));
+  const volume = mount && (pod.volumes ?? []).find((v) => v.name === mount.name);
+  const cm = volume?.configMap && (byKind.ConfigMap ?? []).find((x) => x.metadata?.name === volume.configMap.name);
+  expect(w, cm, `${path} must be mounted from a ConfigMap of this overlay`);
+  const text = cm?.data?.[mount?.subPath ?? path.split("/").pop()];
+  expect(w, text, `the ConfigMap must hold ${path}`);
+  if (!text) return;
+  const web = parseYaml(text, { uniqueKeys: true });
+  const tls = web?.tls_server_config ?? {};
+  for (const key of ["cert_file", "key_file"]) {
+    const file = tls[key];
+    const m = file && mounts.find((x) => file.startsWith(x.mountPath + "/"));
+    const v = m && (pod.volumes ?? []).find((x) => x.name === m.name);
+    expect(w, v?.secret?.secretName, `tls_server_config.${key} (${file}) must come from a mounted Secret`);
+    expect(w, !m?.subPath, `the Secret holding ${key} must be mounted as a directory (a subPath mount never sees a rotated certificate)`);
+  }
+  for (const probe of ["livenessProbe", "readinessProbe"]) {
+    expect(w, exporter[probe]?.httpGet?.scheme === "HTTPS", `${probe} must use scheme HTTPS`);
+  }
+  expect("ServiceMonitor", endpoints.every((e) => e.tlsConfig), "every endpoint needs a tlsConfig");
+}
+
+// ---------------------------------------------------------------------------
+// A small kustomize, enough for the overlays: resources (files and
+// directories), namespace, labels (pairs, metadata only) and JSON 6902
+// patches (RFC 6902: add, remove, replace) of a target kind and name.
+
+const RENDERED_KEYS = new Set(["apiVersion", "kind", "namespace", "labels", "resources", "patches"]);
+const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
+
+function applyJsonPatch(doc, ops, where) {
+  if (!Array.isArray(ops)) {
+    fail(where, "only JSON 6902 patches (a list of operations) are rendered here");
+    return;
+  }
+  for (const op of ops) {
+    const keys = String(op.path ?? "").split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const last = keys.pop();
+    let parent = doc;
+    for (const k of keys) {
+      parent = parent?.[Array.isArray(parent) ? Number(k) : k];
+    }
+    const at = `${where} ${op.op} ${op.path}`;
+    if (parent === null || typeof parent !== "object" || last === undefined) {
+      fail(at, "path does not exist");
+      continue;
+    }
+    const isArray = Array.isArray(parent);
+    const index = isArray ? (last === "-" ? parent.length : Number(last)) : last;
+    const exists = isArray ? Number.isInteger(index) && index < parent.length : Object.hasOwn(parent, index);
+    if (op.op === "add") {
+      if (isArray) parent.splice(index, 0, structuredClone(op.value));
+      else parent[index] = structuredClone(op.value);
+    } else if (op.op === "replace" || op.op === "remove") {
+      if (!exists) {
+        fail(at, "path does not exist");
+        continue;
+      }
+      if (op.op === "replace") parent[index] = structuredClone(op.value);
+      else if (isArray) parent.splice(index, 1);
+      else delete parent[index];
+    } else {
+      fail(at, "operation not rendered here");
+    }
+  }
+}
+
+// [{ file, doc }] of the kustomization in "dir", rendered.
+function renderKustomization(dir) {
+  const file = join(dir, "kustomization.yaml");
+  const k = parseYaml(readFileSync(file, "utf8"), { uniqueKeys: true });
+  for (const key of Object.keys(k)) {
+    if (!RENDERED_KEYS.has(key)) fail(relative(manifestDir, file) || file, `${key} is not rendered by this check`);
+  }
+  const out = [];
+  for (const r of k.resources ?? []) {
+    const path = resolve(dir, r);
+    if (!existsSync(path)) {
+      fail(file, `resource ${r} does not exist`);
+    } else if (statSync(path).isDirectory()) {
+      out.push(...renderKustomization(path));
+    } else {
+      for (const doc of loadDocuments(path)) out.push({ file: relative(manifestDir, path), doc });
+    }
+  }
+  for (const { doc } of out) {
+    doc.metadata ??= {};
+    if (k.namespace && !CLUSTER_SCOPED.has(doc.kind)) doc.metadata.namespace = k.namespace;
+    for (const l of k.labels ?? []) {
+      if (l.includeSelectors || l.includeTemplates) fail(file, "labels.includeSelectors/includeTemplates are not rendered here");
+      doc.metadata.labels = { ...(doc.metadata.labels ?? {}), ...(l.pairs ?? {}) };
+    }
+  }
+  for (const p of k.patches ?? []) {
+    const targets = out.filter(({ doc }) => (!p.target?.kind || doc.kind === p.target.kind) &&
+      (!p.target?.name || doc.metadata?.name === p.target.name));
+    if (!p.path || targets.length === 0) {
+      fail(file, `patch ${p.path ?? "(inline)"} matches nothing or has no path`);
+      continue;
+    }
+    const ops = loadDocuments(join(dir, p.path))[0];
+    for (const t of targets) applyJsonPatch(t.doc, ops, `${relative(manifestDir, join(dir, p.path))}`);
+  }
+  return out;
+}
+
+async function validateOverlay() {
+  const rendered = renderKustomization(manifestDir);
+  const byKind = {};
+  for (const { file, doc } of rendered) {
+    const where = `${file} ${doc.kind ?? "?"}/${doc.metadata?.name ?? "?"} (rendered)`;
+    const problems = await schemaProblems(doc);
+    for (const p of problems) fail(where, p);
+    if (problems.length === 0) console.log(`ok   ${where}`);
+    (byKind[doc.kind] ??= []).push(doc);
+  }
+  checkContract(byKind);
+  checkOverlayContract(byKind);
+  if (byKind.ServiceMonitor && byKind.PodMonitor) {
+    fail("overlay", "renders both a ServiceMonitor and a PodMonitor: every node would be scraped twice");
+  }
+  console.log(`${manifestDir}: ${rendered.length} documents rendered and checked, ${failures.length} failure(s)`);
+  process.exit(failures.length === 0 ? 0 : 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -353,4 +537,5 @@ async function main() {
   process.exit(failures.length === 0 ? 0 : 1);
 }
 
-await main();
+if (overlayMode) await validateOverlay();
+else await main();
