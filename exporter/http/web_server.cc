@@ -14,6 +14,7 @@
 
 #include "base/listen_address.h"
 #include "base/logging.h"
+#include "base/namespace_type.h"
 #include "http/basic_auth.h"
 #include "http/gzip.h"
 #include "http/tree_page.h"
@@ -400,8 +401,8 @@ class WebServer::Router : public CivetHandler {
     if (!type || (format_name != "text" && format_name != "json" &&
                   format_name != "html")) {
       Reply(conn, 400, "Bad Request", "text/plain; charset=utf-8",
-            "want type=cgroup|ipc|mnt|net|pid|time|user|uts and "
-            "format=text|json|html\n");
+            "want type " + NamespaceTypeNameList() +
+                " and format text, json or html\n");
       return;
     }
     const TreeBodyFormat format = format_name == "html" ? TreeBodyFormat::kHtml

@@ -133,7 +133,10 @@ def main():
         f.check(b'href="/metrics"' in landing, "landing page links /metrics")
         f.equal(exp.get("/no/such/path")[0], 404, "GET /no/such/path")
         f.equal(exp.get("/metricsx")[0], 404, "GET /metricsx")
-        f.equal(exp.get("/tree?type=bogus")[0], 400, "GET /tree?type=bogus")
+        status, _, body = exp.get("/tree?type=bogus")
+        f.equal(status, 400, "GET /tree?type=bogus")
+        f.check(b"cgroup, ipc, mnt, net, pid, time, user or uts" in body,
+                "400 for /tree names every namespace type")
 
         status, headers, body = exp.get("/tree?format=json")
         f.equal(status, 200, "GET /tree?format=json")
