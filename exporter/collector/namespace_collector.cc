@@ -193,7 +193,7 @@ Status NamespaceCollector::SharedTreeSnapshot(
   // Members, every holder reader and cgroups: what the tree view shows.
   const DiscoveryOptions options = TreeDiscoveryOptions();
   const auto start = std::chrono::steady_clock::now();
-  const Status s = Snapshot(options, graph.get());  // never throws
+  Status s = Snapshot(options, graph.get());  // never throws
   const auto end = std::chrono::steady_clock::now();
   lock.lock();
   tree_in_flight_ = false;

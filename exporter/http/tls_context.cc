@@ -247,7 +247,7 @@ Status ReloadingSslContext::Create(const TlsOptions& options, Observer observer,
                                    std::unique_ptr<ReloadingSslContext>* out) {
   std::unique_ptr<ReloadingSslContext> r(new ReloadingSslContext());
   r->observer_ = std::move(observer);
-  const Status s = r->Replace(options);
+  Status s = r->Replace(options);
   if (!s.ok()) return s;
   // The first context is also the one the server holds: every connection
   // starts in it, and OnClientHello moves it to the newest one.
@@ -279,7 +279,7 @@ Status ReloadingSslContext::ReplaceLocked(const TlsOptions& options) {
   // a different signature at the next handshake, which reads them again.
   next->signature = FilesSignature(options);
   SslCtxPtr ctx;
-  const Status s = NewServerSslContext(options, &ctx);
+  Status s = NewServerSslContext(options, &ctx);
   if (!s.ok()) return s;
   next->ctx = std::shared_ptr<SSL_CTX>(ctx.release(), SslCtxFree());
   next->ciphers = Tls12Ciphers(next->ctx.get());

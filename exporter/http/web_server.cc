@@ -456,7 +456,7 @@ class WebServer::Router : public CivetHandler {
   Status TreeBody(NamespaceType type, TreeBodyFormat format,
                   std::shared_ptr<const std::string>* out) {
     std::shared_ptr<const NamespaceGraph> graph;
-    const Status s = collector_->SharedTreeSnapshot(&graph);
+    Status s = collector_->SharedTreeSnapshot(&graph);
     if (!s.ok()) return s;
     std::lock_guard<std::mutex> lock(tree_mu_);
     if (graph != tree_graph_) {
@@ -609,11 +609,11 @@ Status WebServer::Reload(const WebOptions& options) {
   }
   std::unique_ptr<BasicAuth> auth;
   if (!options.basic_auth_users.empty()) {
-    const Status s = BasicAuth::Create(options.basic_auth_users, &auth);
+    Status s = BasicAuth::Create(options.basic_auth_users, &auth);
     if (!s.ok()) return s;
   }
   if (tls_ != nullptr) {
-    const Status s = tls_->Replace(*options.tls);
+    Status s = tls_->Replace(*options.tls);
     if (!s.ok()) return s;
   }
   router_->SetAccess(std::move(auth), options.extra_headers);

@@ -333,7 +333,8 @@ Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
       ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
   std::vector<int> entries;
-  Status s = ListNumericEntries(dir.get(), 256 * 1024, root_.c_str(), &entries);
+  Status s = ListNumericEntries(dir.get(), std::size_t{256} * 1024,
+                                root_.c_str(), &entries);
   if (!s.ok()) return s;
   for (int e : entries) {
     if (e > 0) pids->push_back(e);
@@ -393,7 +394,8 @@ Status ProcFs::ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
                          O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd_dir->valid()) return StatusFromErrno(errno, "open " + path);
   std::vector<int> fds;
-  Status s = ListNumericEntries(fd_dir->get(), 32 * 1024, path.c_str(), &fds);
+  Status s = ListNumericEntries(fd_dir->get(), std::size_t{32} * 1024,
+                                path.c_str(), &fds);
   if (!s.ok()) return s;
   for (int fd : fds) {
     char name[16];
@@ -433,7 +435,8 @@ Status ProcFs::ListTasks(pid_t pid, std::vector<pid_t>* out) const {
                         O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return StatusFromErrno(errno, "open " + path);
   std::vector<int> tids;
-  Status s = ListNumericEntries(dir.get(), 32 * 1024, path.c_str(), &tids);
+  Status s = ListNumericEntries(dir.get(), std::size_t{32} * 1024, path.c_str(),
+                                &tids);
   if (!s.ok()) return s;
   for (int t : tids) {
     if (t > 0) out->push_back(t);
@@ -487,7 +490,8 @@ Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
 
 Status ProcFs::ReadCgroupText(pid_t pid, std::string* out) const {
   const std::string path = std::to_string(pid) + "/cgroup";
-  return ReadSmallFileAt(root_fd_.get(), path.c_str(), 64 * 1024, out);
+  return ReadSmallFileAt(root_fd_.get(), path.c_str(), std::size_t{64} * 1024,
+                         out);
 }
 
 Status ProcFs::ReadCgroups(pid_t pid, std::vector<CgroupEntry>* out) const {
