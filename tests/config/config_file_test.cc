@@ -468,6 +468,7 @@ TEST(ExamplesTest, HostHasTheDocumentedDefaults) {
   EXPECT_EQ(cfg.types, defaults.types);
   EXPECT_EQ(cfg.min_interval, milliseconds(0));
   EXPECT_FALSE(cfg.exclude_kernel_threads);
+  EXPECT_EQ(cfg.workers, defaults.workers);
   EXPECT_TRUE(cfg.per_namespace_series);
   EXPECT_EQ(cfg.exclude_types, defaults.exclude_types);
   EXPECT_TRUE(cfg.exclude_commands.empty());
@@ -492,6 +493,7 @@ TEST(ExamplesTest, LargeHostKeepsAggregatesOnly) {
   const FileConfig defaults;
   EXPECT_EQ(cfg.types, defaults.types);
   EXPECT_EQ(cfg.min_interval, milliseconds(30000));
+  EXPECT_EQ(cfg.workers, 2u);
   EXPECT_FALSE(cfg.per_namespace_series);
   EXPECT_EQ(cfg.exclude_types, defaults.exclude_types);
 }
