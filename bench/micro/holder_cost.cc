@@ -5,7 +5,12 @@
 // Each variant runs one discovery with the base walk plus one switch, in
 // interleaved rounds after a warm-up, with a warm attribute cache (as a
 // scrape after the first). Prints the median and minimum wall time per
-// variant, the extra over the base walk, and the processes walked.
+// variant, the extra over the base walk, the median CPU time (user + system
+// of every thread) and both as ratios to the base walk, and the processes
+// walked. The "workers" variants are the base walk split over threads
+// (collection.workers).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +25,17 @@
 #include "proc/proc_fs.h"
 
 namespace {
+
+// User + system CPU time of the whole process so far, in milliseconds.
+double CpuMs() {
+  struct rusage ru {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  const auto ms = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e3 +
+           static_cast<double>(t.tv_usec) / 1e3;
+  };
+  return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
 
 struct Variant {
   const char* name;
@@ -58,6 +74,8 @@ int main(int argc, char** argv) {
       {"+ bind_mounts",
        [](nsexp::DiscoveryOptions* o) { o->bind_mounts = true; }},
       {"+ cgroups", [](nsexp::DiscoveryOptions* o) { o->cgroups = true; }},
+      {"workers=2", [](nsexp::DiscoveryOptions* o) { o->workers = 2; }},
+      {"workers=4", [](nsexp::DiscoveryOptions* o) { o->workers = 4; }},
   };
   const std::size_t n = sizeof(variants) / sizeof(variants[0]);
   std::vector<std::unique_ptr<nsexp::Discoverer>> discoverers;
@@ -69,18 +87,22 @@ int main(int argc, char** argv) {
     variants[v].set(&options[v]);
   }
   std::vector<std::vector<double>> ms(n);
+  std::vector<std::vector<double>> cpu(n);
   std::uint64_t processes = 0;
   std::size_t namespaces = 0;
   for (int r = -1; r < reps; ++r) {  // round -1 warms the caches
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t v = (k + static_cast<std::size_t>(r + 1)) % n;
       nsexp::NamespaceGraph g;
+      const double c0 = CpuMs();
       const auto t0 = std::chrono::steady_clock::now();
       if (!discoverers[v]->Discover(options[v], &g).ok()) return 1;
       const auto t1 = std::chrono::steady_clock::now();
+      const double c1 = CpuMs();
       if (r >= 0) {
         ms[v].push_back(
             std::chrono::duration<double, std::milli>(t1 - t0).count());
+        cpu[v].push_back(c1 - c0);
       }
       processes = g.stats.processes_scanned;
       namespaces = std::max(namespaces, g.namespaces.size());
@@ -88,15 +110,25 @@ int main(int argc, char** argv) {
   }
   std::printf("%llu processes, %zu namespaces, %d rounds\n",
               static_cast<unsigned long long>(processes), namespaces, reps);
-  std::printf("| variant | median (ms) | min (ms) | extra over base (ms) |\n");
-  std::printf("| --- | ---: | ---: | ---: |\n");
+  std::printf(
+      "| variant | median (ms) | min (ms) | extra over base (ms) | wall / base "
+      "| CPU (ms) | CPU / base |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   double base = 0;
+  double base_cpu = 0;
   for (std::size_t v = 0; v < n; ++v) {
     std::sort(ms[v].begin(), ms[v].end());
+    std::sort(cpu[v].begin(), cpu[v].end());
     const double median = ms[v][ms[v].size() / 2];
-    if (v == 0) base = median;
-    std::printf("| %s | %.1f | %.1f | %+.1f |\n", variants[v].name, median,
-                ms[v].front(), median - base);
+    const double median_cpu = cpu[v][cpu[v].size() / 2];
+    if (v == 0) {
+      base = median;
+      base_cpu = median_cpu;
+    }
+    std::printf("| %s | %.1f | %.1f | %+.1f | %.2f | %.1f | %.2f |\n",
+                variants[v].name, median, ms[v].front(), median - base,
+                base > 0 ? median / base : 0.0, median_cpu,
+                base_cpu > 0 ? median_cpu / base_cpu : 0.0);
   }
   return 0;
 }

@@ -3,7 +3,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <regex>
+#include <string>
 #include <utility>
 
 #include "base/listen_address.h"
@@ -81,7 +83,7 @@ void ParseCollection(const YAML::Node& n, FileConfig* c) {
   CheckYamlKeys(
       n, "collection",
       {"types", "min_interval", "exclude_kernel_threads", "bind_mounts", "fds",
-       "for_children", "threads", "containers"});
+       "for_children", "threads", "containers", "workers"});
   if (n["types"]) {
     c->types = GetTypeSet(n["types"], "collection.types");
     if (c->types.empty()) {
@@ -106,6 +108,21 @@ void ParseCollection(const YAML::Node& n, FileConfig* c) {
   };
   for (const auto& [key, field] : switches) {
     if (n[key]) *field = YamlBool(n[key], std::string("collection.") + key);
+  }
+  if (n["workers"]) {
+    const YAML::Node& w = n["workers"];
+    const std::string v = YamlString(w, "collection.workers");
+    const std::string want = "want a whole number from " +
+                             std::to_string(kMinWorkers) + " to " +
+                             std::to_string(kMaxWorkers);
+    unsigned value = 0;
+    const auto [end, ec] =
+        std::from_chars(v.data(), v.data() + v.size(), value);
+    if (ec != std::errc() || end != v.data() + v.size() ||
+        value < kMinWorkers || value > kMaxWorkers) {
+      Fail(w, "collection.workers: found \"" + v + "\", " + want);
+    }
+    c->workers = value;
   }
   if (n["exclude_kernel_threads"]) {
     c->exclude_kernel_threads = YamlBool(n["exclude_kernel_threads"],

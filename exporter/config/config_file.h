@@ -12,6 +12,10 @@
 
 namespace nsexp {
 
+// The bounds of collection.workers.
+inline constexpr unsigned kMinWorkers = 1;
+inline constexpr unsigned kMaxWorkers = 64;
+
 // The settings of collection, metrics and filters that the file holds and
 // the exporter runs with as they are, with their defaults (those of an
 // exporter run without a file). Plain value; copyable.
@@ -36,6 +40,10 @@ struct CollectionSettings {
   // Read /proc/PID/cgroup of every process to attribute member processes
   // to containers and pods (linux_namespace_container_processes).
   bool containers = true;
+  // Threads that share the process walk, kMinWorkers..kMaxWorkers. Raise
+  // it when the walk's wall time matters more than its CPU time and cores
+  // are free (see README and docs/performance.md).
+  unsigned workers = 1;
   // metrics:
   // Export one series per namespace; off leaves the aggregates only.
   bool per_namespace_series = true;

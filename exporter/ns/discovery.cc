@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -69,7 +71,15 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
   run.stats = &out->stats;
   run.entries.reserve(pids.size() / 4 + 64);
   run.own_links.assign(pids.size(), {});
-  for (std::size_t i = 0; i < pids.size(); ++i) WalkProcess(pids[i], i, &run);
+  const std::size_t workers =
+      std::min<std::size_t>(std::max(options_.workers, 1u), pids.size());
+  if (workers > 1) {
+    WalkInParallel(pids, workers, &run);
+  } else {
+    for (std::size_t i = 0; i < pids.size(); ++i) {
+      WalkProcess(pids[i], i, &run);
+    }
+  }
   ReadOtherHolders(pids, &run);
   EvictUnseen();
   BuildGraph(&run, out);
@@ -91,6 +101,75 @@ Discoverer::Entry& Discoverer::EntryFor(const NamespaceLink& link,
 
 // ---------------------------------------------------------------------------
 // Stage 1: the process walk.
+
+// Walks slice w of "workers" contiguous slices of the PID list on a thread
+// of its own (slice 0 on the calling thread; a slice whose thread cannot be
+// started too), then merges the slices into "run" in PID order.
+void Discoverer::WalkInParallel(const std::vector<pid_t>& pids,
+                                std::size_t workers, Run* run) {
+  std::vector<Run> slices(workers);
+  std::vector<ScanStats> stats(workers);
+  const auto walk = [this, &pids, &slices, workers](std::size_t w) {
+    const std::size_t n = pids.size();
+    for (std::size_t i = n * w / workers; i < n * (w + 1) / workers; ++i) {
+      WalkProcess(pids[i], i, &slices[w]);
+    }
+  };
+  for (std::size_t w = 0; w < workers; ++w) {
+    slices[w].stats = &stats[w];
+    slices[w].shared = run;
+  }
+  std::vector<std::thread> threads;
+  std::vector<std::size_t> here = {0};
+  for (std::size_t w = 1; w < workers; ++w) {
+    try {
+      threads.emplace_back(walk, w);
+    } catch (const std::system_error&) {
+      here.push_back(w);  // no thread to be had: walk it here
+    }
+  }
+  for (std::size_t w : here) walk(w);
+  for (std::thread& t : threads) t.join();
+  for (Run& slice : slices) MergeSlice(&slice, run);
+}
+
+// Adds what one slice of a parallel walk counted to "run": stats, cgroup
+// texts (renumbered) and membership. Slices merged in PID order keep the
+// lowest member PID and the member lists ascending.
+void Discoverer::MergeSlice(Run* slice, Run* run) {
+  ScanStats& to = *run->stats;
+  const ScanStats& from = *slice->stats;
+  to.processes_scanned += from.processes_scanned;
+  to.vanished += from.vanished;
+  to.permission_denied += from.permission_denied;
+  to.other += from.other;
+  to.zombies += from.zombies;
+  if (to.first_denied.empty()) to.first_denied = from.first_denied;
+  if (to.first_other.empty()) to.first_other = from.first_other;
+  std::vector<std::uint32_t> renumber(slice->cgroups.size());
+  for (std::size_t i = 0; i < slice->cgroups.size(); ++i) {
+    auto [it, inserted] = run->cgroup_index.try_emplace(
+        slice->cgroups[i], static_cast<std::uint32_t>(run->cgroups.size()));
+    if (inserted) run->cgroups.push_back(it->first);
+    renumber[i] = it->second;
+  }
+  for (auto& [key, from_entry] : slice->entries) {
+    Entry& e = run->entries[key];
+    e.info.type = key.type;
+    e.info.inode = key.inode;
+    NamespaceInfo& info = from_entry.info;
+    e.info.processes += info.processes;
+    e.info.members.insert(e.info.members.end(), info.members.begin(),
+                          info.members.end());
+    if (e.info.pid == 0 && info.pid != 0) {
+      e.info.pid = info.pid;
+      e.info.command = std::move(info.command);
+    }
+    for (const auto& [index, count] : from_entry.cgroup_counts) {
+      e.cgroup_counts[renumber[index]] += count;
+    }
+  }
+}
 
 struct Discoverer::ProcessScan {
   pid_t pid = 0;
@@ -193,10 +272,11 @@ void Discoverer::ReadLinks(ProcessScan* scan, Run* run) {
       scan->other = true;
       continue;
     }
-    run->own_links[scan->index][TypeIndex(type)] = link.inode;
+    Run* top = run->shared != nullptr ? run->shared : run;
+    top->own_links[scan->index][TypeIndex(type)] = link.inode;
     Entry& e = EntryFor(link, &run->entries);
     AddMember(scan, &e);
-    if (!e.resolved) OpenAndResolve(link, scan, run);
+    if (!e.resolved) OpenAndResolve(link, scan, run, &e);
   }
 }
 
@@ -217,14 +297,27 @@ void Discoverer::AddMember(ProcessScan* scan, Entry* e) {
   e->info.command = scan->comm;
 }
 
-// Opens the namespace through this member, while its ns handle is open,
-// and resolves it. A failure leaves it unresolved: the next member retries.
+// Opens the namespace "e" through this member, while its ns handle is
+// open, and resolves it. A failure leaves it unresolved: the next member
+// retries. In a worker's slice the attributes go to the shared run, under
+// resolve_mu_, unless another worker resolved it already.
 void Discoverer::OpenAndResolve(const NamespaceLink& link, ProcessScan* scan,
-                                Run* run) {
+                                Run* run, Entry* e) {
+  Run* target = run;
+  std::unique_lock<std::mutex> lock;
+  if (run->shared != nullptr) {
+    lock = std::unique_lock<std::mutex>(resolve_mu_);
+    target = run->shared;
+    if (EntryFor(link, &target->entries).resolved) {
+      e->resolved = true;
+      return;
+    }
+  }
   NsHandle handle;
   const Status hs = ops_->Open(scan->ns_dir, link, &handle);
   if (hs.ok()) {
-    Resolve(handle, run);
+    Resolve(handle, target);
+    e->resolved = true;
   } else if (hs.IsNotFound()) {
     scan->missing = true;
   } else if (hs.IsPermissionDenied()) {

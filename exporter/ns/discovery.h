@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -48,12 +49,22 @@ struct DiscoveryOptions {
   // member processes by cgroup (NamespaceInfo::cgroup_members), for
   // container attribution.
   bool cgroups = true;
+  // Threads that share the process walk (stage 1), each over its own
+  // contiguous slice of the PID list; 1 walks on the calling thread alone.
+  // More than one pays when a scrape's wall time matters and a core is
+  // free: the walk is system calls on /proc, which scale with cores. Values
+  // above the number of PIDs are cut to it; 0 counts as 1.
+  unsigned workers = 1;
 };
 
 // Runs discovery in four stages, each a function below:
 //  1. the process walk: list the PIDs, read the ns links of each (one
 //     readlinkat per type relative to a /proc/PID/ns handle) and count
-//     membership;
+//     membership; with DiscoveryOptions::workers above 1, each worker
+//     thread walks one slice of the PID list into entries of its own,
+//     resolves the namespaces it meets under one lock (stage 2 is serial),
+//     and the slices are merged in PID order before stage 3, so the graph
+//     is the one a single worker builds;
 //  2. attributes: the nsfs ioctls once per namespace, for each namespace
 //     the walk meets first, while the member's handle is open; their
 //     answers (parent, owner, owner uid, id) are kept across runs, keyed by
@@ -72,7 +83,10 @@ struct DiscoveryOptions {
 // skipped and counted in ScanStats; a zombie is counted as such; the walk
 // always completes.
 //
-// Thread safety: not thread-safe; callers serialise Discover() calls.
+// Thread safety: not thread-safe; callers serialise Discover() calls. The
+// worker threads of one Discover() end before it returns; "procfs" must be
+// safe to use from several threads at once (ProcFs is), while "ops" is only
+// ever called by one thread at a time.
 // "procfs" and "ops" are not owned and must outlive this object.
 class Discoverer {
  public:
@@ -136,6 +150,10 @@ class Discoverer {
     std::vector<std::array<std::uint64_t, kNamespaceTypeCount>> own_links;
     std::vector<std::string> cgroups;  // distinct /proc/PID/cgroup texts
     std::unordered_map<std::string, std::uint32_t> cgroup_index;
+    // In a worker's slice of a parallel walk: the run that holds the
+    // attributes and own_links, guarded by resolve_mu_ (own_links only by
+    // distinct indices). Null in the run of Discover() itself.
+    Run* shared = nullptr;
   };
   // What the walk learned of one process; see WalkProcess.
   struct ProcessScan;
@@ -144,11 +162,15 @@ class Discoverer {
   Entry& EntryFor(const NamespaceLink& link, EntryMap* entries);
 
   // Stage 1: the process walk.
+  void WalkInParallel(const std::vector<pid_t>& pids, std::size_t workers,
+                      Run* run);
+  static void MergeSlice(Run* slice, Run* run);
   void WalkProcess(pid_t pid, std::size_t index, Run* run);
   bool OpenProcess(pid_t pid, UniqueFd* ns_dir, ProcessScan* scan, Run* run);
   void ReadLinks(ProcessScan* scan, Run* run);
   void AddMember(ProcessScan* scan, Entry* e);
-  void OpenAndResolve(const NamespaceLink& link, ProcessScan* scan, Run* run);
+  void OpenAndResolve(const NamespaceLink& link, ProcessScan* scan, Run* run,
+                      Entry* e);
   void Tally(const ProcessScan& scan, ScanStats* stats);
   void CountCgroup(const ProcessScan& scan, Run* run);
 
@@ -182,6 +204,9 @@ class Discoverer {
   std::uint64_t generation_ = 0;
   bool id_supported_ = true;  // false once NS_GET_ID said "unsupported"
   std::size_t last_resolved_ = 0;
+  // Serialises stage 2 (cache_, id_supported_, last_resolved_, ops_ and the
+  // shared run's entries and stats) between the workers of a parallel walk.
+  std::mutex resolve_mu_;
 };
 
 }  // namespace nsexp

@@ -231,6 +231,7 @@ TEST(ConfigFileTest, EmptyFileGivesDefaults) {
     EXPECT_FALSE(cfg.for_children);
     EXPECT_FALSE(cfg.threads);
     EXPECT_TRUE(cfg.containers);
+    EXPECT_EQ(cfg.workers, 1u);
     EXPECT_TRUE(cfg.per_namespace_series);
     EXPECT_EQ(cfg.exclude_types, defaults.exclude_types);
     EXPECT_TRUE(cfg.exclude_commands.empty());
@@ -260,6 +261,7 @@ collection:
   for_children: true
   threads: true
   containers: false
+  workers: 4
 metrics:
   per_namespace_series: FALSE
 filters:
@@ -283,11 +285,36 @@ filters:
   EXPECT_TRUE(cfg.for_children);
   EXPECT_TRUE(cfg.threads);
   EXPECT_FALSE(cfg.containers);
+  EXPECT_EQ(cfg.workers, 4u);
   EXPECT_FALSE(cfg.per_namespace_series);
   EXPECT_EQ(cfg.exclude_types,
             NamespaceTypeSet({NamespaceType::kMnt, NamespaceType::kUts}));
   EXPECT_EQ(cfg.exclude_commands,
             (std::vector<std::string>{"pause", "kworker/.*"}));
+}
+
+TEST(ConfigFileTest, WorkersTakeOneToSixtyFour) {
+  for (const char* ok : {"1", "2", "64"}) {
+    FileConfig cfg;
+    const Status s = ParseConfigYaml(
+        std::string("collection:\n  workers: ") + ok + "\n", "w.yml", &cfg);
+    ASSERT_TRUE(s.ok()) << ok << ": " << s.ToString();
+    EXPECT_EQ(cfg.workers, std::stoul(ok));
+  }
+  for (const char* bad :
+       {"0", "65", "-1", "2.5", "two", "\"\"", "1000000000000"}) {
+    FileConfig cfg;
+    const Status s = ParseConfigYaml(
+        std::string("collection:\n  workers: ") + bad + "\n", "w.yml", &cfg);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find("w.yml:2:12: collection.workers: found"),
+              std::string::npos)
+        << s.message();
+    EXPECT_NE(s.message().find("want a whole number from 1 to 64"),
+              std::string::npos)
+        << s.message();
+    EXPECT_EQ(cfg.workers, 1u);
+  }
 }
 
 TEST(ConfigFileTest, BoolSpellings) {
@@ -441,6 +468,7 @@ TEST(ExamplesTest, HostHasTheDocumentedDefaults) {
   EXPECT_EQ(cfg.types, defaults.types);
   EXPECT_EQ(cfg.min_interval, milliseconds(0));
   EXPECT_FALSE(cfg.exclude_kernel_threads);
+  EXPECT_EQ(cfg.workers, defaults.workers);
   EXPECT_TRUE(cfg.per_namespace_series);
   EXPECT_EQ(cfg.exclude_types, defaults.exclude_types);
   EXPECT_TRUE(cfg.exclude_commands.empty());
@@ -465,6 +493,7 @@ TEST(ExamplesTest, LargeHostKeepsAggregatesOnly) {
   const FileConfig defaults;
   EXPECT_EQ(cfg.types, defaults.types);
   EXPECT_EQ(cfg.min_interval, milliseconds(30000));
+  EXPECT_EQ(cfg.workers, 2u);
   EXPECT_FALSE(cfg.per_namespace_series);
   EXPECT_EQ(cfg.exclude_types, defaults.exclude_types);
 }

@@ -57,6 +57,7 @@ FileConfig FullFile() {
   file.fds = true;
   file.threads = true;
   file.containers = false;
+  file.workers = 3;
   file.per_namespace_series = false;
   file.exclude_commands = {"pause", "kworker/.*"};
   return file;
@@ -72,6 +73,7 @@ TEST(MergeRuntimeConfigTest, FileWinsOverFlagDefaults) {
             NamespaceTypeSet({NamespaceType::kNet, NamespaceType::kPid}));
   EXPECT_EQ(c.exclude_types, NamespaceTypeSet({NamespaceType::kMnt}));
   EXPECT_EQ(c.min_interval, milliseconds(1500));
+  EXPECT_EQ(c.workers, 3u);
   EXPECT_TRUE(c.exclude_kernel_threads);
   EXPECT_FALSE(c.bind_mounts);
   EXPECT_TRUE(c.fds);
