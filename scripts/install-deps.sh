@@ -23,12 +23,13 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # clang-14 and libclang-rt-14-dev: the fuzz preset (libFuzzer, clang's
-# sanitizer runtimes); clang-tidy-14 and cppcheck: scripts/lint.sh.
+# sanitizer runtimes); clang-tidy-14 and cppcheck: scripts/lint.sh; wrk:
+# the load test (tests/load).
 test_pkgs=(
   prometheus iproute2 util-linux procps curl python3 systemd
   clang-format podman runc debootstrap
   qemu-system-x86 kmod xz-utils zstd
-  clang-14 libclang-rt-14-dev clang-tidy-14 cppcheck
+  clang-14 libclang-rt-14-dev clang-tidy-14 cppcheck wrk
   chromium
 )
 

@@ -241,6 +241,25 @@ void NamespaceCollector::LogScan(const ScanStats& stats) const {
         {{"denied_processes", std::to_string(stats.permission_denied)},
          {"first_denied", stats.first_denied}});
   }
+  // Errors other than an exit or a denial: a warning when they start (the
+  // first collection with any after one without), the summary at debug.
+  std::uint64_t holder_other = 0;
+  std::string first_holder_error;
+  for (const HolderStats& h : stats.holders) {
+    holder_other += h.other;
+    if (first_holder_error.empty() && h.other > 0) {
+      first_holder_error = h.kind + ": " + h.first_error;
+    }
+  }
+  const bool other = stats.other > 0 || holder_other > 0;
+  if (other && !had_other_) {
+    Log(LogLevel::kWarn, "errors reading procfs, counted as reason=other",
+        {{"processes", std::to_string(stats.other)},
+         {"first_other", stats.first_other},
+         {"holders", std::to_string(holder_other)},
+         {"first_holder_error", first_holder_error}});
+  }
+  had_other_ = other;
   if (LogEnabled(LogLevel::kDebug)) {
     Log(LogLevel::kDebug, "scan summary",
         {{"processes", std::to_string(stats.processes_scanned)},
@@ -264,6 +283,34 @@ void NamespaceCollector::LogScan(const ScanStats& stats) const {
   }
 }
 
+void NamespaceCollector::ReadLimits(Collection* snap) const {
+  // A knob the kernel lacks (max_time_namespaces before 5.6) is no error;
+  // any other failure is counted, and logged when it starts.
+  std::string first_error;
+  for (NamespaceType t : kAllNamespaceTypes) {
+    std::int64_t v = 0;
+    const Status s = procfs_->ReadNamespaceLimit(t, &v);
+    if (s.ok()) {
+      snap->limits[TypeIndex(t)] = v;
+      continue;
+    }
+    if (s.IsNotFound()) continue;
+    if (s.IsPermissionDenied()) {
+      errors_denied_.Increment();
+    } else {
+      errors_other_.Increment();
+    }
+    if (first_error.empty()) first_error = s.ToString();
+  }
+  const bool failed = !first_error.empty();
+  if (failed && !had_limit_error_.exchange(true)) {
+    Log(LogLevel::kWarn, "cannot read the namespace limits of sys/user",
+        {{"err", first_error}});
+  } else if (!failed) {
+    had_limit_error_ = false;
+  }
+}
+
 std::shared_ptr<const NamespaceCollector::Collection>
 NamespaceCollector::CollectOnce(const CollectorOptions& options) const {
   const auto start = std::chrono::steady_clock::now();
@@ -277,18 +324,15 @@ NamespaceCollector::CollectOnce(const CollectorOptions& options) const {
   const ScanStats& stats = snap->graph.stats;
   processes_scanned_.Set(static_cast<double>(stats.processes_scanned));
   if (s.ok()) {
-    for (NamespaceType t : kAllNamespaceTypes) {
-      std::int64_t v = 0;
-      if (procfs_->ReadNamespaceLimit(t, &v).ok()) {
-        snap->limits[TypeIndex(t)] = v;
-      }
-    }
+    ReadLimits(snap.get());
     snap->metrics = options.metrics;
     snap->metrics.types = options.discovery.types;
     snap->ok = true;
     errors_vanished_.Increment(static_cast<double>(stats.vanished));
     errors_denied_.Increment(static_cast<double>(stats.permission_denied));
-    errors_other_.Increment(static_cast<double>(stats.other));
+    std::uint64_t holder_other = 0;
+    for (const HolderStats& h : stats.holders) holder_other += h.other;
+    errors_other_.Increment(static_cast<double>(stats.other + holder_other));
   } else {
     Log(LogLevel::kError, "collection failed", {{"err", s.ToString()}});
     errors_other_.Increment();

@@ -2,6 +2,7 @@
 // and the exporter's own metrics.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -121,6 +122,8 @@ class NamespaceCollector {
   std::shared_ptr<const Collection> CollectOnce(
       const CollectorOptions& options) const;
   void LogScan(const ScanStats& stats) const;
+  // Reads the sys/user limits into *snap, counting and logging failures.
+  void ReadLimits(Collection* snap) const;
 
   std::unique_ptr<ProcFs> procfs_;
   std::unique_ptr<NamespaceOps> ops_;
@@ -144,6 +147,9 @@ class NamespaceCollector {
   mutable std::mutex discovery_mu_;
   mutable Discoverer discoverer_;
   mutable bool warned_partial_ = false;
+  mutable bool had_other_ = false;  // the last scan had "other" errors
+  // The last collection could not read a namespace limit.
+  mutable std::atomic<bool> had_limit_error_{false};
 
   // Guards everything below: options and the shared result.
   mutable std::mutex mu_;

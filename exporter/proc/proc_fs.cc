@@ -271,7 +271,10 @@ Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
   if (!fd.valid()) return StatusFromErrno(errno, std::string("open ") + path);
   out->clear();
   char buf[4096];
-  while (out->size() < limit) {
+  // Reads past the limit by one buffer at most: a file that is still not at
+  // its end there is larger than the limit, an error rather than a silent
+  // truncation that would lose what the tail says.
+  for (;;) {
     const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -279,8 +282,12 @@ Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
     }
     if (n == 0) break;
     out->append(buf, static_cast<std::size_t>(n));
+    if (out->size() > limit) {
+      out->clear();
+      return Status::IoError(std::string("read ") + path + ": larger than " +
+                             std::to_string(limit) + " bytes");
+    }
   }
-  if (out->size() > limit) out->resize(limit);
   return Status::Ok();
 }
 
@@ -540,7 +547,7 @@ Status ProcFs::OpenMountedNamespace(const std::string& pid,
 
 Status ProcFs::ReadFile(const std::string& relative, std::string* out) const {
   return ReadSmallFileAt(root_fd_.get(), relative.c_str(),
-                         std::size_t{64} * 1024, out);
+                         std::size_t{1024} * 1024, out);
 }
 
 }  // namespace nsexp

@@ -213,7 +213,8 @@ class ProcFs {
                                             const std::string& mount_point,
                                             UniqueFd* out) const;
 
-  // Reads a small file relative to the root ("self/stat"), up to 64 KiB.
+  // Reads a small file relative to the root ("self/stat"), up to 1 MiB
+  // (/proc/stat of a large machine); a larger file is an IoError.
   [[nodiscard]] Status ReadFile(const std::string& relative,
                                 std::string* out) const;
 
@@ -225,7 +226,8 @@ class ProcFs {
   UniqueFd root_fd_;  // O_PATH|O_DIRECTORY; every access is *at() on it
 };
 
-// Reads a whole small file relative to "dir_fd" (at most "limit" bytes).
+// Reads a whole small file relative to "dir_fd". A file larger than "limit"
+// bytes is an IoError ("larger than N bytes"), never a truncated read.
 [[nodiscard]] Status ReadSmallFileAt(int dir_fd, const char* path,
                                      std::size_t limit, std::string* out);
 

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <string>
@@ -493,6 +495,41 @@ TEST(ProcFsTest, ReadFileRelativeToRoot) {
   EXPECT_TRUE(fs->ReadFile("no/such/file", &text).IsNotFound());
 }
 
+// A file over the limit is an error, never a truncated read; one of
+// exactly the limit (or empty) is read whole.
+TEST(ReadSmallFileAtTest, OverTheLimitIsAnError) {
+  char dir[] = "/tmp/nsexp-small-file-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const int dir_fd = ::open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  const auto write = [&](const char* name, std::size_t size) {
+    const int fd = ::openat(dir_fd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    const std::string text(size, 'x');
+    ASSERT_EQ(::write(fd, text.data(), text.size()),
+              static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  };
+  const std::size_t limit = 10000;  // not a multiple of the read size
+  write("exact", limit);
+  write("over", limit + 1);
+  write("empty", 0);
+  std::string out;
+  ASSERT_TRUE(ReadSmallFileAt(dir_fd, "exact", limit, &out).ok());
+  EXPECT_EQ(out.size(), limit);
+  const Status over = ReadSmallFileAt(dir_fd, "over", limit, &out);
+  EXPECT_FALSE(over.ok());
+  EXPECT_THAT(over.ToString(), testing::HasSubstr("larger than 10000 bytes"));
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(ReadSmallFileAt(dir_fd, "empty", limit, &out).ok());
+  EXPECT_TRUE(out.empty());
+  for (const char* name : {"exact", "over", "empty"}) {
+    ::unlinkat(dir_fd, name, 0);
+  }
+  ::close(dir_fd);
+  ::rmdir(dir);
+}
+
 TEST(ProcFsTest, ReadStat) {
   auto fs = OpenFixture("basic");
   ASSERT_NE(fs, nullptr);
@@ -588,14 +625,16 @@ TEST(ProcFsTest, ReadCgroups) {
   EXPECT_TRUE(fs->ReadCgroups(99999, &entries).IsNotFound());
 }
 
-TEST(ReadSmallFileAtTest, StopsAtTheLimit) {
+TEST(ReadSmallFileAtTest, FixtureOverTheLimitAndMissing) {
   const int dir =
       ::open((kFixtures + "basic").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(dir, 0);
   UniqueFd owner(dir);
   std::string text;
-  ASSERT_TRUE(ReadSmallFileAt(dir, "1/status", 10, &text).ok());
-  EXPECT_EQ(text, "Name:\tsyst");
+  const Status over = ReadSmallFileAt(dir, "1/status", 10, &text);
+  EXPECT_FALSE(over.ok());
+  EXPECT_THAT(over.ToString(), testing::HasSubstr("larger than 10 bytes"));
+  EXPECT_TRUE(text.empty());
   EXPECT_TRUE(ReadSmallFileAt(dir, "1/nothing", 10, &text).IsNotFound());
   EXPECT_TRUE(ReadSmallFileAt(dir, "1/comm/x", 10, &text).IsNotFound());
 }
