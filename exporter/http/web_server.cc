@@ -276,12 +276,17 @@ class WebServer::Router : public CivetHandler {
   void Metrics(mg_connection* conn) {
     const NamespaceCollector::SharedResult shared = collector_->CollectShared();
     // Scrapes that share a collection share its text too: written once, by
-    // the first of them, while the others wait here.
+    // the first of them, while the others wait here. A scrape whose
+    // collection is older than the cached text (it was slow to get here)
+    // serves the newer text: fresher data, and no writing and compressing
+    // the same collections again as slow and fast scrapes alternate.
     std::shared_ptr<const std::string> body;
+    std::uint64_t generation = shared.generation;
     {
       std::lock_guard<std::mutex> lock(body_mu_);
-      if (body_ && body_generation_ == shared.generation) {
+      if (body_ && body_generation_ >= shared.generation) {
         body = body_;
+        generation = body_generation_;
       } else {
         auto text = std::make_shared<std::string>();
         const NamespaceCollector::Collection& snap = *shared.collection;
@@ -300,7 +305,7 @@ class WebServer::Router : public CivetHandler {
     const char* accept = mg_get_header(conn, "Accept-Encoding");
     if (accept != nullptr && AcceptsGzip(accept)) {
       const std::shared_ptr<const GzipPrefix> prefix =
-          GzipBody(body, shared.generation);
+          GzipBody(body, generation);
       std::string tail;
       if (prefix && GzipFinish(*prefix, fresh, kGzipLevel, &tail).ok()) {
         mg_printf(conn,
@@ -336,7 +341,8 @@ class WebServer::Router : public CivetHandler {
       const std::shared_ptr<const std::string>& body,
       std::uint64_t generation) {
     std::lock_guard<std::mutex> lock(gzip_mu_);
-    if (gzip_ && gzip_generation_ == generation) return gzip_;
+    // Newer is as good (see Metrics()): a late scrape never recompresses.
+    if (gzip_ && gzip_generation_ >= generation) return gzip_;
     const auto start = std::chrono::steady_clock::now();
     auto prefix = std::make_shared<GzipPrefix>();
     if (!GzipStart(*body, kGzipLevel, prefix.get()).ok()) return nullptr;

@@ -23,7 +23,6 @@ import urllib.parse
 import e2e_lib as lib
 import nsexp_harness as h
 
-PODMAN = shutil.which("podman")
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 # The README's join, verbatim.
 JOIN = """linux_namespace_container_processes
@@ -138,8 +137,9 @@ def nproc_limit():
 def main():
     args = lib.parse_args(__doc__)
     h.require_root("runs a podman container")
-    if PODMAN is None:
-        h.skip("no podman")
+    podman, why = h.podman_command(args.source)
+    if podman is None:
+        h.skip(why)
     f = h.Failures()
     with tempfile.TemporaryDirectory(prefix="nsexp-e2e-rootfs-") as rootfs:
         for src in ["/bin/sleep", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]:
@@ -151,7 +151,7 @@ def main():
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         n = nproc_limit()
         run = subprocess.run(
-            [PODMAN, "run", "-d", "--rm", "--cgroup-manager=cgroupfs",
+            [*podman, "run", "-d", "--rm", "--cgroup-manager=cgroupfs",
              "--ulimit", f"nofile={soft}:{hard}", "--ulimit", f"nproc={n}:{n}",
              "--network=none", "--rootfs", rootfs, "/bin/sleep", "300"],
             capture_output=True, text=True, timeout=120)
@@ -159,7 +159,7 @@ def main():
             h.skip(f"podman run failed: {run.stderr.strip()[:300]}")
         cid = run.stdout.strip().splitlines()[-1]
         try:
-            inspect = subprocess.run([PODMAN, "inspect", "--format", "{{.Id}} {{.State.Pid}}", cid],
+            inspect = subprocess.run([*podman, "inspect", "--format", "{{.Id}} {{.State.Pid}}", cid],
                                      capture_output=True, text=True, timeout=60)
             f.equal(inspect.returncode, 0, "podman inspect")
             full_id, pid = inspect.stdout.split()
@@ -186,7 +186,7 @@ def main():
             f.equal(len(mine), len(by_type), "one series per namespace of the container")
             f.check(all(l["container_id"] for l, _ in series), "no series without a container")
         finally:
-            subprocess.run([PODMAN, "rm", "-f", "-t", "0", cid], capture_output=True, timeout=120)
+            subprocess.run([*podman, "rm", "-f", "-t", "0", cid], capture_output=True, timeout=120)
     return f.finish("e2e containers")
 
 

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,16 +149,16 @@ def _comm(pid):
 
 
 @contextlib.contextmanager
-def podman_container(f):
+def podman_container(f, source):
     """The pid namespace inode of a podman container whose process has comm
     CONTAINER_COMM, or None (with a recorded skip) when podman or the base
     image is missing."""
-    podman = shutil.which("podman")
+    podman, why = h.podman_command(source)
     if podman is None:
-        f.skip("podman not installed: no container in the population")
+        f.skip(f"{why}: no container in the population")
         yield None
         return
-    if subprocess.run([podman, "image", "exists", BASE_IMAGE]).returncode != 0:
+    if subprocess.run([*podman, "image", "exists", BASE_IMAGE]).returncode != 0:
         f.skip(f"{BASE_IMAGE} not present (scripts/make-base-image.sh makes it): no container")
         yield None
         return
@@ -171,7 +170,7 @@ def podman_container(f):
         pid_max = int(fh.read())
     nproc = pid_max if hard == resource.RLIM_INFINITY else min(hard, pid_max)
     nofile = "%d:%d" % resource.getrlimit(resource.RLIMIT_NOFILE)
-    r = subprocess.run([podman, "run", "-d", "--rm", "--name", name, "--runtime", "runc",
+    r = subprocess.run([*podman, "run", "-d", "--rm", "--name", name, "--runtime", "runc",
                         "--cgroup-manager=cgroupfs", "--network=none",
                         "--ulimit", f"nofile={nofile}", "--ulimit", f"nproc={nproc}:{nproc}",
                         "--entrypoint", "/bin/sh", BASE_IMAGE, "-c",
@@ -186,11 +185,11 @@ def podman_container(f):
         pid = h.wait_until(lambda: _container_pid(podman, name), 20)
         yield {"id": cid, "pid_ns": lib.ns_inode(pid, "pid") if pid else None}
     finally:
-        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=60)
+        subprocess.run([*podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=60)
 
 
 def _container_pid(podman, name):
-    r = subprocess.run([podman, "inspect", "--format", "{{.State.Pid}}", name],
+    r = subprocess.run([*podman, "inspect", "--format", "{{.State.Pid}}", name],
                        capture_output=True, text=True)
     try:
         pid = int(r.stdout.strip())
@@ -319,7 +318,7 @@ def main():
     f = h.Failures()
     with tempfile.TemporaryDirectory(prefix="nsexp-chromium-") as work, \
             lib.Population(netns=1) as pop, needle_process() as needle_ns, \
-            podman_container(f) as ctr, lib.Exporter(args.exporter) as exp:
+            podman_container(f, args.source) as ctr, lib.Exporter(args.exporter) as exp:
         browser = Browser(chromium, work)
         netns = os.stat(f"/run/netns/{pop.netns[0]}").st_ino
         pid_want = list(pop.pid_ns) + [needle_ns] + ([ctr["pid_ns"]] if ctr else [])

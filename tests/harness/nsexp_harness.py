@@ -495,3 +495,24 @@ def make_pki(d):
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt",
                 "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.crt",
                 "-days", "2", "-extfile", f"{name}.ext")
+
+
+def podman_command(source):
+    """podman's argv with the storage options that scripts/podman-storage.sh
+    chooses (a vfs store of its own where the overlay driver cannot work,
+    e.g. inside a container), so that every call of a test uses one store.
+    Returns (argv, None), or (None, reason) when podman is missing or no
+    storage driver works here."""
+    podman = shutil.which("podman")
+    if podman is None:
+        return None, "podman not installed"
+    script = os.path.join(source, "scripts", "podman-storage.sh")
+    r = subprocess.run(
+        ["bash", "-c", '. "$1"; podman_choose_storage || '
+         '{ echo "$podman_storage_reason" >&2; exit 1; }; '
+         'for o in "${podman_storage[@]}"; do printf "%s\\n" "$o"; done',
+         "podman-storage", script],
+        capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        return None, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "podman does not work"
+    return [podman, *r.stdout.splitlines()], None
