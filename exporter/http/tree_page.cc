@@ -17,35 +17,6 @@ namespace nsexp {
 
 namespace {
 
-// Escapes the five characters that matter in HTML text and in quoted
-// attribute values.
-std::string Escape(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (char c : in) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // Lower-cases ASCII only: the filter compares the same way in the script
 // (which lower-cases the query), and the other bytes of UTF-8 commands
 // stay as they are.
@@ -175,7 +146,7 @@ class PageWriter {
         "value=\"html\"><label>Filter <input type=\"search\" id=\"filter\" "
         "name=\"filter\" placeholder=\"command, container or pod\" "
         "autocomplete=\"off\" value=\"" +
-        Escape(options_.filter) +
+        HtmlEscape(options_.filter) +
         "\"></label><button type=\"submit\">Show</button>"
         "<span id=\"shown\" class=\"summary\"></span></form>\n"
         "<p class=\"summary\">" +
@@ -193,7 +164,7 @@ class PageWriter {
             "&amp;format=json\">JSON</a> <a href=\"/\">home</a></p>"
             "</header>\n<main id=\"tree\">\n" +
             body + "</main>\n<footer>linux_namespace_exporter " +
-            Escape(options_.version) + "</footer>\n<script nonce=\"" +
+            HtmlEscape(options_.version) + "</footer>\n<script nonce=\"" +
             options_.nonce + "\">" + kScript + "</script>\n</body></html>\n";
     return std::move(out_);
   }
@@ -239,19 +210,19 @@ class PageWriter {
     const bool bind_mount_said =
         !n.bind_mounts.empty() && n.held_by.rfind("bind mount ", 0) == 0;
     if (!n.held_by.empty() && n.ns->processes == 0 && !bind_mount_said) {
-      out_ += "<li>held by " + Escape(n.held_by) + "</li>";
+      out_ += "<li>held by " + HtmlEscape(n.held_by) + "</li>";
     }
     for (const TreeBindMount& b : n.bind_mounts) {
-      out_ += "<li>bind mount <code>" + Escape(b.path) + "</code>";
-      if (!b.name.empty()) out_ += " (ip netns " + Escape(b.name) + ")";
+      out_ += "<li>bind mount <code>" + HtmlEscape(b.path) + "</code>";
+      if (!b.name.empty()) out_ += " (ip netns " + HtmlEscape(b.name) + ")";
       out_ += " in mnt:[" + std::to_string(b.mount_ns_inode) + "]</li>";
     }
     for (const TreeContainer& c : n.containers) {
-      out_ +=
-          "<li class=\"container\">container <code>" + Escape(c.id) + "</code>";
-      if (!c.runtime.empty()) out_ += " runtime " + Escape(c.runtime);
+      out_ += "<li class=\"container\">container <code>" + HtmlEscape(c.id) +
+              "</code>";
+      if (!c.runtime.empty()) out_ += " runtime " + HtmlEscape(c.runtime);
       if (!c.pod_uid.empty()) {
-        out_ += " pod <code>" + Escape(c.pod_uid) + "</code>";
+        out_ += " pod <code>" + HtmlEscape(c.pod_uid) + "</code>";
       }
       out_ += ", " + CountOf(c.processes, "process", "processes") + "</li>";
     }
@@ -275,8 +246,9 @@ class PageWriter {
         out_ += std::to_string(m.nstgid[i]);
       }
       out_ += "]</span>  ";
-      out_ += m.exited ? std::string("<span class=\"exited\">(exited)</span>")
-                       : "<span class=\"cmd\">" + Escape(m.command) + "</span>";
+      out_ += m.exited
+                  ? std::string("<span class=\"exited\">(exited)</span>")
+                  : "<span class=\"cmd\">" + HtmlEscape(m.command) + "</span>";
       out_ += "</li>";
     }
     out_ += "</ul>";
@@ -306,7 +278,7 @@ class PageWriter {
             std::string(NamespaceTypeName(ns.type)) + "\" data-inode=\"" +
             std::to_string(ns.inode) + "\" data-parent=\"" +
             (parent ? std::to_string(parent->ns->inode) : "") +
-            "\" data-search=\"" + Escape(AsciiLower(search)) +
+            "\" data-search=\"" + HtmlEscape(AsciiLower(search)) +
             "\"><summary><span class=\"label\">" + label + "</span>";
     if (ns.ns_id) Chip("", "ns_id " + std::to_string(*ns.ns_id));
     if (IsHierarchical(ns.type)) Chip("", "depth " + std::to_string(ns.depth));
@@ -327,9 +299,10 @@ class PageWriter {
       Chip("holder", "held by " + CountOf(count, kind, kind + "s"));
     }
     for (const TreeContainer& c : n.containers) {
-      Chip("ct", Escape(c.runtime.empty() ? "container" : c.runtime) + " " +
-                     Escape(ShortId(c.id)) +
-                     (c.pod_uid.empty() ? "" : " pod " + Escape(c.pod_uid)));
+      Chip("ct",
+           HtmlEscape(c.runtime.empty() ? "container" : c.runtime) + " " +
+               HtmlEscape(ShortId(c.id)) +
+               (c.pod_uid.empty() ? "" : " pod " + HtmlEscape(c.pod_uid)));
     }
     out_ += "</summary>";
     Details(n);
@@ -365,6 +338,33 @@ CgroupClassifier ContainerClassifier() {
     c.pod_uid = SanitizeUtf8(w->pod_uid, kMax);
     return c;
   };
+}
+
+std::string HtmlEscape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
 }
 
 std::string RenderTreePage(const TreeModel& model,

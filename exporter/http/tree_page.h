@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "ns/tree_view.h"
@@ -22,6 +23,10 @@ struct TreePageOptions {
   std::string filter;
   std::string version;  // shown in the footer
 };
+
+// "in" with the five characters that matter in HTML text and in quoted
+// attribute values (< > & " ') escaped. Pure.
+std::string HtmlEscape(std::string_view in);
 
 // The page for "model": a type selector (a GET form to /tree with
 // format=html), a filter box that narrows the tree to namespaces whose

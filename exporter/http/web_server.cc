@@ -96,29 +96,6 @@ bool KernelHasIpv6() {
   return true;
 }
 
-std::string HtmlEscape(const std::string& in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // The renderings of /tree that are cached per graph and type.
 enum class TreeBodyFormat { kText, kJson, kHtml };
 
