@@ -11,19 +11,17 @@ container's net namespace. Skipped without podman or root, or when podman
 cannot start a container here."""
 
 import http.server
-import json
 import os
 import resource
 import shutil
 import subprocess
 import tempfile
 import threading
-import urllib.parse
 
 import e2e_lib as lib
 import nsexp_harness as h
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+PROMETHEUS = h.PROMETHEUS
 # The README's join, verbatim.
 JOIN = """linux_namespace_container_processes
   * on(container_id) group_left(namespace, pod, container)
@@ -70,11 +68,6 @@ def serve_text(text):
     return server, server.server_address[1]
 
 
-def query(base, expr):
-    status, _, body = h.http(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}),
-                             timeout=20)
-    return json.loads(body)["data"]["result"] if status == 200 else None
-
 
 def check_join(f, exp, container_id, net_inode):
     with tempfile.TemporaryDirectory(prefix="nsexp-e2e-join-") as tmp:
@@ -92,23 +85,16 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:{ksm_port}"]
 """)
-        port = h.free_port()
-        base = f"http://127.0.0.1:{port}"
-        prom = h.Server(
-            [PROMETHEUS, f"--config.file={config}",
-             f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h"],
-            port, name="prometheus", log_path=os.path.join(tmp, "prometheus.log"),
-            ready_path="/-/ready", start_timeout=30)
+        prom, base = h.prometheus_server(config, tmp)
         try:
             prom.start()
             def both_up():
-                r = query(base, "up == 1")
+                r = h.prometheus_query(base, "up == 1")
                 return r is not None and len(r) == 2
             f.check(h.wait_until(both_up, 30, 0.5), "Prometheus scraped the exporter and the fixture")
             rows = []
             def joined():
-                rows[:] = query(base, JOIN) or []
+                rows[:] = h.prometheus_query(base, JOIN) or []
                 return any(r["metric"].get("type") == "net" for r in rows)
             f.check(h.wait_until(joined, 15, 0.5), f"the README join returns a net series: {rows}")
             net = [r["metric"] for r in rows if r["metric"].get("type") == "net"]
@@ -119,7 +105,7 @@ scrape_configs:
                         ("team-a", "web-0", "web"), "namespace, pod and container from the fixture")
             f.check(all(r["metric"].get("pod") != "db-0" for r in rows),
                     "the fixture's other pod joins nothing")
-            f.equal(query(base, POD_JOIN), [], "the README's pod UID join runs (no pod here)")
+            f.equal(h.prometheus_query(base, POD_JOIN), [], "the README's pod UID join runs (no pod here)")
         finally:
             prom.stop(timeout=20)
             ksm.shutdown()

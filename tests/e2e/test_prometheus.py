@@ -9,26 +9,17 @@ namespaces, two `ip netns add` net namespaces)."""
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 import e2e_lib as lib
 import nsexp_harness as h
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+PROMETHEUS = h.PROMETHEUS
 TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
 
-
-def query(base, expr):
-    status, _, body = h.http(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}),
-                             timeout=20)
-    if status != 200:
-        return None
-    return json.loads(body)["data"]["result"]
 
 
 def main():
@@ -61,14 +52,7 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:{exp.port}"]
 """)
-        port = h.free_port()
-        base = f"http://127.0.0.1:{port}"
-        prom = h.Server(
-            [PROMETHEUS, f"--config.file={config}",
-             f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h"],
-            port, name="prometheus", log_path=os.path.join(tmp, "prometheus.log"),
-            ready_path="/-/ready", start_timeout=30)
+        prom, base = h.prometheus_server(config, tmp)
         try:
             prom.start()
         except RuntimeError as e:
@@ -77,20 +61,20 @@ scrape_configs:
         try:
             # Enough scrapes for rate() and deriv() (two samples in range).
             def scraped():
-                up = query(base, 'up{job="linux_namespace_exporter"}')
-                n = query(base, 'count_over_time(up{job="linux_namespace_exporter"}[1m])')
+                up = h.prometheus_query(base, 'up{job="linux_namespace_exporter"}')
+                n = h.prometheus_query(base, 'count_over_time(up{job="linux_namespace_exporter"}[1m])')
                 return up and up[0]["value"][1] == "1" and n and float(n[0]["value"][1]) >= 4
             f.check(h.wait_until(scraped, 10 + 6 * interval, 0.5), "up == 1 after four scrapes")
 
-            types = {r["metric"]["type"] for r in query(base, "linux_namespace_processes") or []}
+            types = {r["metric"]["type"] for r in h.prometheus_query(base, "linux_namespace_processes") or []}
             f.equal(types, TYPES, "linux_namespace_processes types in Prometheus")
             for k, inode in enumerate(pop.pid_ns):
-                r = query(base, f'linux_namespace_depth{{type="pid",inode="{inode}"}}'
+                r = h.prometheus_query(base, f'linux_namespace_depth{{type="pid",inode="{inode}"}}'
                                 f' - on() group_left linux_namespace_depth{{type="pid",inode="{lib.ns_inode(os.getpid(), "pid")}"}}')
                 f.check(r and float(r[0]["value"][1]) == k + 1, f"relative depth of pid level {k + 1}: {r}")
             for name in pop.netns:
                 inode = os.stat(f"/run/netns/{name}").st_ino
-                r = query(base, f'linux_namespace_info{{type="net",inode="{inode}"}}')
+                r = h.prometheus_query(base, f'linux_namespace_info{{type="net",inode="{inode}"}}')
                 f.check(r and r[0]["metric"].get("pid", "") == "",
                         f"bind-mounted netns {name} (net:[{inode}]) exported without a pid: {r}")
 
@@ -108,7 +92,7 @@ scrape_configs:
             # A scrape that fails on a loaded host makes every series stale
             # for one interval; try again after the next good scrape.
             for attempt in range(3):
-                h.wait_until(lambda: (query(base, 'up{job="linux_namespace_exporter"}') or
+                h.wait_until(lambda: (h.prometheus_query(base, 'up{job="linux_namespace_exporter"}') or
                                       [{"value": [0, "0"]}])[0]["value"][1] == "1", 5 * interval, 0.2)
                 dq = subprocess.run([sys.executable,
                                      os.path.join(source, "tests", "deploy", "dashboard_queries.py"),

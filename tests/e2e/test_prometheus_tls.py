@@ -9,14 +9,13 @@ certificate (the exporter refuses it)."""
 
 import json
 import os
-import shutil
 import socket
 import tempfile
 
 import e2e_lib as lib
 import nsexp_harness as h
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+PROMETHEUS = h.PROMETHEUS
 
 
 def targets(base):
@@ -72,15 +71,7 @@ scrape_configs:
 {tls}    static_configs:
       - targets: {json.dumps(hosts[:1])}
 """)
-            port = h.free_port()
-            base = f"http://127.0.0.1:{port}"
-            prom = h.Server(
-                [PROMETHEUS, f"--config.file={config}",
-                 f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
-                 f"--web.listen-address=127.0.0.1:{port}",
-                 "--storage.tsdb.retention.time=1h"],
-                port, name="prometheus", log_path=os.path.join(tmp, "prometheus.log"),
-                ready_path="/-/ready", start_timeout=30)
+            prom, base = h.prometheus_server(config, tmp)
             try:
                 prom.start()
             except RuntimeError as err:

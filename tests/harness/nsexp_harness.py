@@ -14,6 +14,7 @@ it from its own location. By hand, from the repository root:
 """
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ import time
 import typing
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 SKIP = 77  # CTest SKIP_RETURN_CODE of every scripted test
@@ -516,3 +518,28 @@ def podman_command(source):
     if r.returncode != 0:
         return None, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "podman does not work"
     return [podman, *r.stdout.splitlines()], None
+
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+def prometheus_server(config, workdir):
+    """A real Prometheus (Debian's) with "config", its data and log in
+    "workdir", on a free 127.0.0.1 port: (Server, base URL). Not started."""
+    port = free_port()
+    server = Server(
+        [PROMETHEUS, f"--config.file={config}",
+         f"--storage.tsdb.path={os.path.join(workdir, 'data')}",
+         f"--web.listen-address=127.0.0.1:{port}",
+         "--storage.tsdb.retention.time=1h"],
+        port, name="prometheus", log_path=os.path.join(workdir, "prometheus.log"),
+        ready_path="/-/ready", start_timeout=30)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def prometheus_query(base, expr):
+    """The result list of an instant query to the Prometheus at "base", or
+    None when it did not answer 200."""
+    status, _, body = http(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}),
+                           timeout=20)
+    return json.loads(body)["data"]["result"] if status == 200 else None
