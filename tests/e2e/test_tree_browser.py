@@ -2,8 +2,8 @@
 """The /tree HTML page in headless Chromium (Debian's `chromium`), over a
 population this test makes: pid namespaces three deep, user namespaces two
 deep, an `ip netns` namespace, a process with a command of its own in a pid
-namespace, and a podman container when podman and the base image
-(scripts/make-base-image.sh) are there. For pid, user and net it checks
+namespace, and a podman container (its root file system made here from
+the host's sleep(1), so no image is needed) where podman runs. For pid, user and net it checks
 the DOM as the browser built it (every namespace of the JSON view present
 once, nested under its parent or owner, the population's namespaces among
 them, the container's id and the netns bind mount shown), that the filter
@@ -20,6 +20,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,6 @@ import nsexp_harness as h
 
 NEEDLE = "nsexptreeneedle"  # a comm (at most 15 bytes) no other process has
 CONTAINER_COMM = "nsexptreectr"
-BASE_IMAGE = os.environ.get("BASE_IMAGE", "localhost/debian:bookworm-slim")
 
 
 class Dom(html.parser.HTMLParser):
@@ -151,41 +151,48 @@ def _comm(pid):
 @contextlib.contextmanager
 def podman_container(f, source):
     """The pid namespace inode of a podman container whose process has comm
-    CONTAINER_COMM, or None (with a recorded skip) when podman or the base
-    image is missing."""
+    CONTAINER_COMM, or None (with a recorded skip) when podman cannot run
+    here. The container's root file system is made here from the host's
+    sleep(1) and C library, so no image is needed."""
     podman, why = h.podman_command(source)
     if podman is None:
         f.skip(f"{why}: no container in the population")
         yield None
         return
-    if subprocess.run([*podman, "image", "exists", BASE_IMAGE]).returncode != 0:
-        f.skip(f"{BASE_IMAGE} not present (scripts/make-base-image.sh makes it): no container")
-        yield None
-        return
-    name = f"nsexp-tree-{os.getpid()}"
-    # As tests/container/check_image.sh runs it: runc, cgroupfs, and limits
-    # no higher than this shell's.
-    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
-    with open("/proc/sys/kernel/pid_max") as fh:
-        pid_max = int(fh.read())
-    nproc = pid_max if hard == resource.RLIM_INFINITY else min(hard, pid_max)
-    nofile = "%d:%d" % resource.getrlimit(resource.RLIMIT_NOFILE)
-    r = subprocess.run([*podman, "run", "-d", "--rm", "--name", name, "--runtime", "runc",
-                        "--cgroup-manager=cgroupfs", "--network=none",
-                        "--ulimit", f"nofile={nofile}", "--ulimit", f"nproc={nproc}:{nproc}",
-                        "--entrypoint", "/bin/sh", BASE_IMAGE, "-c",
-                        f"cp /bin/sleep /tmp/{CONTAINER_COMM} && exec /tmp/{CONTAINER_COMM} 600"],
-                       capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        f.check(False, f"podman run failed: {r.stderr.strip()}")
-        yield None
-        return
-    cid = r.stdout.strip()
-    try:
-        pid = h.wait_until(lambda: _container_pid(podman, name), 20)
-        yield {"id": cid, "pid_ns": lib.ns_inode(pid, "pid") if pid else None}
-    finally:
-        subprocess.run([*podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=60)
+    with tempfile.TemporaryDirectory(prefix="nsexp-tree-rootfs-") as rootfs:
+        for src, dst in [("/bin/sleep", CONTAINER_COMM),
+                         ("/lib/x86_64-linux-gnu/libc.so.6", None),
+                         ("/lib64/ld-linux-x86-64.so.2", None)]:
+            if not os.path.exists(src):
+                f.skip(f"no {src} to build a container root from")
+                yield None
+                return
+            target = os.path.join(rootfs, dst or src.lstrip("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(src, target)
+        name = f"nsexp-tree-{os.getpid()}"
+        # As tests/container/check_image.sh runs it: runc, cgroupfs, and
+        # limits no higher than this shell's.
+        hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+        with open("/proc/sys/kernel/pid_max") as fh:
+            pid_max = int(fh.read())
+        nproc = pid_max if hard == resource.RLIM_INFINITY else min(hard, pid_max)
+        nofile = "%d:%d" % resource.getrlimit(resource.RLIMIT_NOFILE)
+        r = subprocess.run([*podman, "run", "-d", "--rm", "--name", name, "--runtime", "runc",
+                            "--cgroup-manager=cgroupfs", "--network=none",
+                            "--ulimit", f"nofile={nofile}", "--ulimit", f"nproc={nproc}:{nproc}",
+                            "--rootfs", rootfs, "/" + CONTAINER_COMM, "600"],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            f.check(False, f"podman run failed: {r.stderr.strip()}")
+            yield None
+            return
+        cid = r.stdout.strip().splitlines()[-1]
+        try:
+            pid = h.wait_until(lambda: _container_pid(podman, name), 20)
+            yield {"id": cid, "pid_ns": lib.ns_inode(pid, "pid") if pid else None}
+        finally:
+            subprocess.run([*podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=60)
 
 
 def _container_pid(podman, name):
