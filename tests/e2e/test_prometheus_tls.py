@@ -87,8 +87,9 @@ scrape_configs:
                     mtls = [x for x in t if x["labels"]["job"] == "mtls"]
                     return len(mtls) == 2 and all(x["health"] == "up" for x in mtls) and t
 
-                h.wait_until(healthy, 30, 0.5)
-                found = settled() or []
+                # Both: the mTLS targets up and every target scraped once
+                # (the refused one is down only after its first scrape).
+                found = h.wait_until(lambda: healthy() and settled(), 30, 0.5) or []
                 for x in found:
                     print(x["labels"]["job"], x["scrapeUrl"], x["health"], x.get("lastError", ""))
                 mtls = {x["scrapeUrl"]: x for x in found if x["labels"]["job"] == "mtls"}
