@@ -19,24 +19,25 @@
 // Before all that it proves on broken copies of the DaemonSet that a
 // misspelt field and a wrongly typed field are both rejected.
 //
-//   node validate.mjs --overlay OVERLAY_DIR
+//   node validate.mjs --built BUILT.yaml KIND
 //
-// Renders a kustomize overlay (deploy/kubernetes-overlays/*) with the small
-// renderer below (resources, namespace, labels and JSON 6902 patches, which
-// is all the overlays use; anything else is refused), then runs steps 1 to
-// 3 on the result, plus the overlay's own contract (kube-rbac-proxy or
-// native TLS).
+// Checks the output of `kustomize build` of the base (KIND base) or of an
+// overlay of deploy/kubernetes-overlays (KIND kube-rbac-proxy or native-tls):
+// steps 1 to 3 on every built document, that each namespaced one landed in
+// the exporter's namespace, plus the overlay's own contract (the
+// kube-rbac-proxy sidecar and its RBAC and HTTPS ServiceMonitor, or native
+// TLS from a Secret).
 //
 // Exit status: 0 when everything passes, 1 otherwise.
 
-import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const overlayMode = process.argv[2] === "--overlay";
-const manifestDir = resolve((overlayMode ? process.argv[3] : process.argv[2]) ??
+const builtMode = process.argv[2] === "--built";
+const manifestDir = resolve((builtMode ? undefined : process.argv[2]) ??
   join(here, "..", "..", "..", "deploy", "kubernetes"));
 
 // apiVersion -> module exporting one class per kind.
@@ -293,7 +294,8 @@ function checkOverlayContract(byKind) {
     const file = tls[key];
     const m = file && mounts.find((x) => file.startsWith(x.mountPath + "/"));
     const v = m && (pod.volumes ?? []).find((x) => x.name === m.name);
-    expect(w, v?.secret?.secretName, `tls_server_config.${key} (${file}) must come from a mounted Secret`);
+    expect(w, v?.secret?.secretName === "linux-namespace-exporter-tls",
+      `tls_server_config.${key} (${file}) must come from the mounted Secret linux-namespace-exporter-tls`);
     expect(w, !m?.subPath, `the Secret holding ${key} must be mounted as a directory (a subPath mount never sees a rotated certificate)`);
   }
   for (const probe of ["livenessProbe", "readinessProbe"]) {
@@ -303,105 +305,47 @@ function checkOverlayContract(byKind) {
 }
 
 // ---------------------------------------------------------------------------
-// A small kustomize, enough for the overlays: resources (files and
-// directories), namespace, labels (pairs, metadata only) and JSON 6902
-// patches (RFC 6902: add, remove, replace) of a target kind and name.
+// The output of `kustomize build` (the real kustomize, pinned in
+// package.json) of the base or of an overlay.
 
-const RENDERED_KEYS = new Set(["apiVersion", "kind", "namespace", "labels", "resources", "patches"]);
 const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
 
-function applyJsonPatch(doc, ops, where) {
-  if (!Array.isArray(ops)) {
-    fail(where, "only JSON 6902 patches (a list of operations) are rendered here");
-    return;
-  }
-  for (const op of ops) {
-    const keys = String(op.path ?? "").split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
-    const last = keys.pop();
-    let parent = doc;
-    for (const k of keys) {
-      parent = parent?.[Array.isArray(parent) ? Number(k) : k];
-    }
-    const at = `${where} ${op.op} ${op.path}`;
-    if (parent === null || typeof parent !== "object" || last === undefined) {
-      fail(at, "path does not exist");
-      continue;
-    }
-    const isArray = Array.isArray(parent);
-    const index = isArray ? (last === "-" ? parent.length : Number(last)) : last;
-    const exists = isArray ? Number.isInteger(index) && index < parent.length : Object.hasOwn(parent, index);
-    if (op.op === "add") {
-      if (isArray) parent.splice(index, 0, structuredClone(op.value));
-      else parent[index] = structuredClone(op.value);
-    } else if (op.op === "replace" || op.op === "remove") {
-      if (!exists) {
-        fail(at, "path does not exist");
-        continue;
-      }
-      if (op.op === "replace") parent[index] = structuredClone(op.value);
-      else if (isArray) parent.splice(index, 1);
-      else delete parent[index];
-    } else {
-      fail(at, "operation not rendered here");
-    }
-  }
-}
-
-// [{ file, doc }] of the kustomization in "dir", rendered.
-function renderKustomization(dir) {
-  const file = join(dir, "kustomization.yaml");
-  const k = parseYaml(readFileSync(file, "utf8"), { uniqueKeys: true });
-  for (const key of Object.keys(k)) {
-    if (!RENDERED_KEYS.has(key)) fail(relative(manifestDir, file) || file, `${key} is not rendered by this check`);
-  }
-  const out = [];
-  for (const r of k.resources ?? []) {
-    const path = resolve(dir, r);
-    if (!existsSync(path)) {
-      fail(file, `resource ${r} does not exist`);
-    } else if (statSync(path).isDirectory()) {
-      out.push(...renderKustomization(path));
-    } else {
-      for (const doc of loadDocuments(path)) out.push({ file: relative(manifestDir, path), doc });
-    }
-  }
-  for (const { doc } of out) {
-    doc.metadata ??= {};
-    if (k.namespace && !CLUSTER_SCOPED.has(doc.kind)) doc.metadata.namespace = k.namespace;
-    for (const l of k.labels ?? []) {
-      if (l.includeSelectors || l.includeTemplates) fail(file, "labels.includeSelectors/includeTemplates are not rendered here");
-      doc.metadata.labels = { ...(doc.metadata.labels ?? {}), ...(l.pairs ?? {}) };
-    }
-  }
-  for (const p of k.patches ?? []) {
-    const targets = out.filter(({ doc }) => (!p.target?.kind || doc.kind === p.target.kind) &&
-      (!p.target?.name || doc.metadata?.name === p.target.name));
-    if (!p.path || targets.length === 0) {
-      fail(file, `patch ${p.path ?? "(inline)"} matches nothing or has no path`);
-      continue;
-    }
-    const ops = loadDocuments(join(dir, p.path))[0];
-    for (const t of targets) applyJsonPatch(t.doc, ops, `${relative(manifestDir, join(dir, p.path))}`);
-  }
-  return out;
-}
-
-async function validateOverlay() {
-  const rendered = renderKustomization(manifestDir);
+async function validateBuilt(file, kind) {
+  const docs = loadDocuments(file);
   const byKind = {};
-  for (const { file, doc } of rendered) {
-    const where = `${file} ${doc.kind ?? "?"}/${doc.metadata?.name ?? "?"} (rendered)`;
+  for (const doc of docs) {
+    const where = `${kind} ${doc.kind ?? "?"}/${doc.metadata?.name ?? "?"} (kustomize build)`;
     const problems = await schemaProblems(doc);
     for (const p of problems) fail(where, p);
     if (problems.length === 0) console.log(`ok   ${where}`);
     (byKind[doc.kind] ??= []).push(doc);
+    if (!CLUSTER_SCOPED.has(doc.kind)) {
+      expect(where, doc.metadata?.namespace === "linux-namespace-exporter",
+        "must be in namespace linux-namespace-exporter");
+    }
   }
+  expect(kind, docs.length > 0, "kustomize build produced no documents");
   checkContract(byKind);
-  checkOverlayContract(byKind);
-  if (byKind.ServiceMonitor && byKind.PodMonitor) {
-    fail("overlay", "renders both a ServiceMonitor and a PodMonitor: every node would be scraped twice");
+  const proxy = (byKind.DaemonSet?.[0]?.spec?.template?.spec?.containers ?? [])
+    .some((c) => c.name === "kube-rbac-proxy");
+  if (kind === "base") {
+    expect("base", !proxy, "the base has no kube-rbac-proxy sidecar");
+    const sm = byKind.ServiceMonitor?.[0];
+    expect("base ServiceMonitor", sm && (sm.spec?.endpoints ?? []).every((e) => (e.scheme ?? "http") === "http"),
+      "the base scrapes plain HTTP");
+  } else if (kind === "kube-rbac-proxy") {
+    expect(kind, proxy, "the DaemonSet must run a container named kube-rbac-proxy");
+    checkOverlayContract(byKind);
+  } else if (kind === "native-tls") {
+    expect(kind, !proxy, "native TLS needs no kube-rbac-proxy sidecar");
+    checkOverlayContract(byKind);
+  } else {
+    fail(kind, "unknown kind: base, kube-rbac-proxy or native-tls");
   }
-  console.log(`${manifestDir}: ${rendered.length} documents rendered and checked, ${failures.length} failure(s)`);
+  if (byKind.ServiceMonitor && byKind.PodMonitor) {
+    fail(kind, "builds both a ServiceMonitor and a PodMonitor: every node would be scraped twice");
+  }
+  console.log(`${file} (${kind}): ${docs.length} documents checked, ${failures.length} failure(s)`);
   process.exit(failures.length === 0 ? 0 : 1);
 }
 
@@ -537,5 +481,5 @@ async function main() {
   process.exit(failures.length === 0 ? 0 : 1);
 }
 
-if (overlayMode) await validateOverlay();
+if (builtMode) await validateBuilt(process.argv[3], process.argv[4]);
 else await main();
