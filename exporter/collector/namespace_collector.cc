@@ -133,6 +133,10 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
       processes_scanned_(AddGauge(
           &registry_, "linux_namespace_exporter_processes_scanned",
           "Processes listed in the procfs root by the last collection.")),
+      mount_namespaces_unscanned_(AddGauge(
+          &registry_, "linux_namespace_exporter_mount_namespaces_unscanned",
+          "Mount namespaces that no process is in, found by the last "
+          "collection, whose bind mounts could not be scanned.")),
       errors_vanished_(ErrorsFamily(&registry_).Add({{"reason", "vanished"}})),
       errors_denied_(
           ErrorsFamily(&registry_).Add({{"reason", "permission_denied"}})),
@@ -323,6 +327,13 @@ NamespaceCollector::CollectOnce(const CollectorOptions& options) const {
   }
   const ScanStats& stats = snap->graph.stats;
   processes_scanned_.Set(static_cast<double>(stats.processes_scanned));
+  std::uint64_t unscanned = 0;
+  for (const HolderStats& h : stats.holders) {
+    if (h.kind == HolderKindName(HolderKind::kBindMount)) {
+      unscanned += h.unscanned;
+    }
+  }
+  mount_namespaces_unscanned_.Set(static_cast<double>(unscanned));
   if (s.ok()) {
     ReadLimits(snap.get());
     snap->metrics = options.metrics;

@@ -132,6 +132,7 @@ class NamespaceCollector {
   prometheus::Registry registry_;
   prometheus::Gauge& duration_;
   prometheus::Gauge& processes_scanned_;
+  prometheus::Gauge& mount_namespaces_unscanned_;
   prometheus::Counter& errors_vanished_;
   prometheus::Counter& errors_denied_;
   prometheus::Counter& errors_other_;

@@ -59,7 +59,13 @@ bool BindMountReader::Enabled(const DiscoveryOptions& options) const {
 void BindMountReader::Read(const HolderScope& scope, HolderFindings* out) {
   // A mount that several mount namespaces list (propagation) is opened once.
   std::set<std::pair<NamespaceType, std::uint64_t>> opened;
-  for (const auto& [mnt_inode, pid] : MountNamespaces(scope, &out->stats)) {
+  // Mount namespaces known to have no process, each counted once: those
+  // found before this reader and those this reader finds bind-mounted.
+  const std::vector<std::pair<std::uint64_t, pid_t>> namespaces =
+      MountNamespaces(scope, &out->stats);
+  std::set<std::uint64_t> known;
+  for (const auto& entry : namespaces) known.insert(entry.first);
+  for (const auto& [mnt_inode, pid] : namespaces) {
     if (pid == 0) {
       ++out->stats.unscanned;
       continue;
@@ -72,6 +78,12 @@ void BindMountReader::Read(const HolderScope& scope, HolderFindings* out) {
       continue;
     }
     for (const NsfsMount& m : mounts) {
+      // A bind-mounted mount namespace that no process is in: its own
+      // mountinfo cannot be read.
+      if (m.link.type == NamespaceType::kMnt &&
+          known.insert(m.link.inode).second) {
+        ++out->stats.unscanned;
+      }
       if (!scope.selected(m.link.type)) continue;
       ++out->stats.holders;
       out->held.push_back(m.link);

@@ -15,7 +15,9 @@ namespace nsexp {
 // process's root (/proc/PID/root/<mount point>) so that the mount point
 // resolves in its mount namespace; no setns. Mount namespaces that no
 // process is in (held by a bind mount, an fd or a thread only) cannot be
-// read this way: they are counted as `unscanned`, not guessed at.
+// read this way: they are counted as `unscanned`, not guessed at, each
+// once, whether an earlier reader found it or this one finds it
+// bind-mounted.
 //
 // The mount namespaces come from HolderScope::members(kMnt) when mnt is
 // collected; otherwise the reader reads every listed process's mnt link

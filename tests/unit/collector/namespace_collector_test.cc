@@ -20,6 +20,7 @@
 #include "exposition.h"
 #include "metrics/text_format.h"
 #include "ns/fake_namespace_ops.h"
+#include "ns/fixture_copy.h"
 #include "ns/fixture_tables.h"
 
 namespace nsexp {
@@ -91,6 +92,26 @@ class ThrowingOps : public NamespaceOps {
   FakeNamespaceOps inner_;
 };
 
+// The self-metrics sample of "name" of "collector" with label
+// reason="reason", or -1.
+double SelfValueOf(const NamespaceCollector& collector, const std::string& name,
+                   const std::string& reason = "") {
+  std::string text, error;
+  AppendTextFormat(collector.SelfFamilies(), &text);
+  for (const MetricFamily& f : ParseExposition(text, &error)) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      if (!reason.empty() && (m.label.empty() || m.label[0].value != reason)) {
+        continue;
+      }
+      return f.type == prometheus::MetricType::Counter ? m.counter.value
+                                                       : m.gauge.value;
+    }
+  }
+  EXPECT_EQ(error, "");
+  return -1;
+}
+
 class NamespaceCollectorTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -103,23 +124,8 @@ class NamespaceCollectorTest : public testing::Test {
         std::move(procfs), std::make_unique<ThrowingOps>(control_), options);
   }
 
-  // The self-metrics sample of "name" with label reason="reason", or -1.
   double SelfValue(const std::string& name, const std::string& reason = "") {
-    std::string text, error;
-    AppendTextFormat(collector_->SelfFamilies(), &text);
-    for (const MetricFamily& f : ParseExposition(text, &error)) {
-      if (f.name != name) continue;
-      for (const auto& m : f.metric) {
-        if (!reason.empty() &&
-            (m.label.empty() || m.label[0].value != reason)) {
-          continue;
-        }
-        return f.type == prometheus::MetricType::Counter ? m.counter.value
-                                                         : m.gauge.value;
-      }
-    }
-    EXPECT_EQ(error, "");
-    return -1;
+    return SelfValueOf(*collector_, name, reason);
   }
 
   std::shared_ptr<ThrowingOps::Control> control_ =
@@ -136,6 +142,39 @@ TEST_F(NamespaceCollectorTest, CollectsTheFixture) {
   EXPECT_EQ(SelfValue("linux_namespace_exporter_scrape_errors_total", "other"),
             0);
   EXPECT_EQ(SelfValue("linux_namespace_exporter_build_info"), 1);
+}
+
+TEST_F(NamespaceCollectorTest, NoMountNamespaceUnscanned) {
+  ASSERT_TRUE(collector_->CollectShared().collection->ok);
+  EXPECT_EQ(SelfValue("linux_namespace_exporter_mount_namespaces_unscanned"),
+            0);
+}
+
+TEST(NamespaceCollectorUnscannedTest, CountsBindMountedMountNamespaces) {
+  // PID 1's mount namespace holds a bind mount of a mount namespace that
+  // no process is in: its mountinfo cannot be read.
+  const fixture::FixtureCopy tree(kFixtures + "bind_mounts");
+  ASSERT_FALSE(tree.root().empty());
+  tree.Append({"1"}, "mountinfo",
+              "702 29 0:4 mnt:[4026532504] /run/x/mnt rw - nsfs nsfs rw\n");
+  std::unique_ptr<ProcFs> procfs;
+  ASSERT_TRUE(ProcFs::Open(tree.root(), &procfs).ok());
+  auto ops = std::make_unique<FakeNamespaceOps>();
+  fixture::AddBindMounts(ops.get());
+  NamespaceCollector collector(std::move(procfs), std::move(ops),
+                               CollectorOptions{});
+  ASSERT_TRUE(collector.CollectShared().collection->ok);
+  EXPECT_EQ(SelfValueOf(collector,
+                        "linux_namespace_exporter_mount_namespaces_unscanned"),
+            1);
+  // With the bind mount reader off nothing is looked for, nothing unscanned.
+  CollectorOptions off;
+  off.discovery.bind_mounts = false;
+  collector.UpdateOptions(off);
+  ASSERT_TRUE(collector.CollectShared().collection->ok);
+  EXPECT_EQ(SelfValueOf(collector,
+                        "linux_namespace_exporter_mount_namespaces_unscanned"),
+            0);
 }
 
 TEST_F(NamespaceCollectorTest, ThrowIsLoggedCountedAndNextScrapeRuns) {

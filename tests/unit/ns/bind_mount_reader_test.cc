@@ -13,6 +13,7 @@
 
 #include "ns/discovery.h"
 #include "ns/fake_namespace_ops.h"
+#include "ns/fixture_copy.h"
 #include "ns/fixture_tables.h"
 
 namespace nsexp {
@@ -28,9 +29,10 @@ class BindMountReaderTest : public testing::Test {
  protected:
   void SetUp() override { AddBindMounts(&ops_); }
 
-  // Reads "scenario" with a scope that lists its PIDs, selects "types"
-  // (all when empty) and calls resolved the inodes in "resolved". The
-  // reader finds the mount namespaces itself unless "members" is set.
+  // Reads "scenario" (a fixture name, or an absolute path) with a scope that
+  // lists its PIDs, selects "types" (all when empty) and calls resolved the
+  // inodes in "resolved". The reader finds the mount namespaces itself unless
+  // "members" is set.
   HolderFindings Read(const std::string& scenario,
                       std::set<NamespaceType> types = {},
                       std::set<std::uint64_t> resolved = {},
@@ -38,7 +40,8 @@ class BindMountReaderTest : public testing::Test {
                       bool describe = false) {
     HolderFindings out;
     std::unique_ptr<ProcFs> procfs;
-    const Status s = ProcFs::Open(kFixtures + scenario, &procfs);
+    const Status s = ProcFs::Open(
+        scenario[0] == '/' ? scenario : kFixtures + scenario, &procfs);
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!s.ok()) return out;
     std::vector<pid_t> pids;
@@ -127,6 +130,33 @@ TEST_F(BindMountReaderTest, MountNamespacesWithoutProcessesAreUnscanned) {
   EXPECT_EQ(f.stats.unscanned, 1u);
   EXPECT_EQ(f.held.size(), 4u);
   EXPECT_TRUE(f.how.empty());  // not asked to describe
+}
+
+TEST_F(BindMountReaderTest, BindMountedMountNamespaceWithoutProcesses) {
+  // Both mount namespaces list a bind mount of a third one (as
+  // `unshare --mount=/run/x/mnt` leaves it): counted once as unscanned.
+  const FixtureCopy tree(kFixtures + "bind_mounts");
+  tree.Append({"1", "400"}, "mountinfo",
+              "702 29 0:4 mnt:[4026532504] /run/x/mnt rw - nsfs nsfs rw\n");
+  ASSERT_FALSE(tree.root().empty());
+  const HolderFindings f =
+      Read(tree.root(), {}, {}, {{kInitMnt, 1}, {kBoundMnt, 400}});
+  EXPECT_EQ(f.stats.unscanned, 1u);
+  EXPECT_EQ(f.held.size(), 6u);
+  // Without the members (mnt not collected) the reader finds the two
+  // scanned mount namespaces itself: still one unscanned.
+  EXPECT_EQ(Read(tree.root()).stats.unscanned, 1u);
+}
+
+TEST_F(BindMountReaderTest, BindMountedMountNamespaceWithProcessesIsScanned) {
+  // A bind mount of PID 400's own mount namespace: it has a process.
+  const FixtureCopy tree(kFixtures + "bind_mounts");
+  tree.Append({"1"}, "mountinfo",
+              "702 29 0:4 mnt:[4026532503] /run/x/mnt rw - nsfs nsfs rw\n");
+  ASSERT_FALSE(tree.root().empty());
+  EXPECT_EQ(Read(tree.root(), {}, {}, {{kInitMnt, 1}, {kBoundMnt, 400}})
+                .stats.unscanned,
+            0u);
 }
 
 TEST(BindMountNameTest, Table) {
