@@ -95,7 +95,10 @@ def substitute(text, values):
 
 
 def unresolved(text):
-    return [m.group(0) for m in VARIABLE.finditer(text)]
+    """Variables left in text; $1 and the like are label_replace's
+    back-references, which Grafana leaves alone too."""
+    return [m.group(0) for m in VARIABLE.finditer(text)
+            if not (m.group(1) or m.group(2) or m.group(3)).isdigit()]
 
 
 def variable_query(variable):

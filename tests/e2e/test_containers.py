@@ -10,13 +10,11 @@ join query returns the fixture's namespace, pod and container for the
 container's net namespace. Skipped without podman or root, or when podman
 cannot start a container here."""
 
-import http.server
 import os
 import resource
 import shutil
 import subprocess
 import tempfile
-import threading
 
 import e2e_lib as lib
 import nsexp_harness as h
@@ -25,7 +23,7 @@ PROMETHEUS = h.PROMETHEUS
 # The README's join, verbatim.
 JOIN = """linux_namespace_container_processes
   * on(container_id) group_left(namespace, pod, container)
-    max by (container_id, namespace, pod, container) (kube_pod_container_info)"""
+    max by (container_id, namespace, pod, container) (kube_pod_container_info{container_id!=""})"""
 # The README's join by pod UID, verbatim: valid PromQL (a podman container
 # has no pod, so it returns nothing here).
 POD_JOIN = """count by (pod_uid) (linux_namespace_container_processes{type="net"})
@@ -47,31 +45,9 @@ def ksm_fixture(container_id):
         f'container="db",container_id="containerd://{"ab" * 32}",image="db:1"}} 1\n')
 
 
-def serve_text(text):
-    """A static HTTP server on 127.0.0.1 serving "text" at every path; returns
-    (server, port). server.shutdown() stops it."""
-    body = text.encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, server.server_address[1]
-
-
-
 def check_join(f, exp, container_id, net_inode):
     with tempfile.TemporaryDirectory(prefix="nsexp-e2e-join-") as tmp:
-        ksm, ksm_port = serve_text(ksm_fixture(container_id))
+        ksm, ksm_port = h.serve_text(ksm_fixture(container_id))
         config = os.path.join(tmp, "prometheus.yml")
         with open(config, "w") as c:
             c.write(f"""global:

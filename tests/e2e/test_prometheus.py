@@ -4,7 +4,14 @@ TSDB) scrapes the exporter every second: up == 1, linux_namespace_processes
 has series of all eight types, the alert rules of deploy/prometheus load with
 health "ok", and tests/deploy/dashboard_queries.py passes while the test
 holds a known population (three nested pid namespaces, two nested user
-namespaces, two `ip netns add` net namespaces)."""
+namespaces, two `ip netns add` net namespaces).
+
+The same Prometheus also scrapes, for the pod and container dashboard, a
+second exporter reading the fixture procfs of two Kubernetes pods
+(tests/fixtures/proc/pods, as instance "fixture-node") and a static
+kube-state-metrics fixture about those pods (their UIDs and container
+ids): every panel of that dashboard returns the fixture's pods, containers
+and namespaces, and nothing else."""
 
 import json
 import math
@@ -30,8 +37,12 @@ def main():
     source = os.path.abspath(args.source)
     rules = os.path.join(source, "deploy", "prometheus", "rules", "linux_namespace_alerts.yml")
     f = h.Failures()
+    with open(os.path.join(source, h.PODS_KSM)) as k:
+        ksm_text = k.read()
+    ksm, ksm_port = h.serve_text(ksm_text)
     with tempfile.TemporaryDirectory(prefix="nsexp-e2e-prom-") as tmp, \
-            lib.Population(netns=2) as pop, lib.Exporter(args.exporter) as exp:
+            lib.Population(netns=2) as pop, lib.Exporter(args.exporter) as exp, \
+            lib.Exporter(args.exporter, f"--path.procfs={os.path.join(source, h.PODS_PROCFS)}") as pods:
         # One scrape a second, unless this host is so busy (another workload
         # with thousands of processes) that a scrape needs more than a third
         # of that: then a slower interval, so that no scrape times out.
@@ -51,6 +62,15 @@ scrape_configs:
   - job_name: linux_namespace_exporter
     static_configs:
       - targets: ["127.0.0.1:{exp.port}"]
+      # Sorts after 127.0.0.1:PORT, so that the dashboards' first node
+      # (dashboard_queries.py's choice) stays the real one where the
+      # Kubernetes fixture has nothing to show.
+      - targets: ["127.0.0.1:{pods.port}"]
+        labels:
+          instance: fixture-node
+  - job_name: kube-state-metrics
+    static_configs:
+      - targets: ["127.0.0.1:{ksm_port}"]
 """)
         prom, base = h.prometheus_server(config, tmp)
         try:
@@ -61,20 +81,25 @@ scrape_configs:
         try:
             # Enough scrapes for rate() and deriv() (two samples in range).
             def scraped():
-                up = h.prometheus_query(base, 'up{job="linux_namespace_exporter"}')
-                n = h.prometheus_query(base, 'count_over_time(up{job="linux_namespace_exporter"}[1m])')
-                return up and up[0]["value"][1] == "1" and n and float(n[0]["value"][1]) >= 4
-            f.check(h.wait_until(scraped, 10 + 6 * interval, 0.5), "up == 1 after four scrapes")
+                up = h.prometheus_query(base, 'up')
+                n = h.prometheus_query(base, 'count_over_time(up[1m])')
+                return (up is not None and len(up) == 3 and all(r["value"][1] == "1" for r in up) and
+                        n is not None and len(n) == 3 and all(float(r["value"][1]) >= 4 for r in n))
+            f.check(h.wait_until(scraped, 10 + 6 * interval, 0.5),
+                    "up == 1 after four scrapes of the exporter, the fixture exporter and kube-state-metrics")
 
-            types = {r["metric"]["type"] for r in h.prometheus_query(base, "linux_namespace_processes") or []}
+            # The real exporter's series (the fixture's share inodes with the host).
+            real = f'instance="127.0.0.1:{exp.port}"'
+            types = {r["metric"]["type"] for r in
+                     h.prometheus_query(base, f'linux_namespace_processes{{{real}}}') or []}
             f.equal(types, TYPES, "linux_namespace_processes types in Prometheus")
             for k, inode in enumerate(pop.pid_ns):
-                r = h.prometheus_query(base, f'linux_namespace_depth{{type="pid",inode="{inode}"}}'
-                                f' - on() group_left linux_namespace_depth{{type="pid",inode="{lib.ns_inode(os.getpid(), "pid")}"}}')
+                r = h.prometheus_query(base, f'linux_namespace_depth{{{real},type="pid",inode="{inode}"}}'
+                                f' - on() group_left linux_namespace_depth{{{real},type="pid",inode="{lib.ns_inode(os.getpid(), "pid")}"}}')
                 f.check(r and float(r[0]["value"][1]) == k + 1, f"relative depth of pid level {k + 1}: {r}")
             for name in pop.netns:
                 inode = os.stat(f"/run/netns/{name}").st_ino
-                r = h.prometheus_query(base, f'linux_namespace_info{{type="net",inode="{inode}"}}')
+                r = h.prometheus_query(base, f'linux_namespace_info{{{real},type="net",inode="{inode}"}}')
                 f.check(r and r[0]["metric"].get("pid", "") == "",
                         f"bind-mounted netns {name} (net:[{inode}]) exported without a pid: {r}")
 
@@ -104,10 +129,73 @@ scrape_configs:
                 print(f"dashboard_queries.py attempt {attempt + 1} failed")
             print(dq.stdout[-4000:])
             f.check(dq.returncode == 0, f"dashboard_queries.py exit {dq.returncode}: {dq.stderr[-2000:]}")
+            check_pods_dashboard(f, base, source)
             f.check(exp.alive(), "exporter still running")
+            f.check(pods.alive(), "fixture exporter still running")
         finally:
             prom.stop(timeout=20)
+            ksm.shutdown()
     return f.finish("e2e prometheus")
+
+
+# What each panel of the pod and container dashboard must show for the
+# fixture: the panel's rows as tuples of the labels named first, each with
+# its value. tests/fixtures/proc/pods: pod web-0 (team-a) shares one pid
+# namespace between its pause sandbox and containers web and sidecar, and a
+# process of web is in a pid and a user namespace of its own; pod db-0
+# (team-b): its pause sandbox and container db. kube-state-metrics knows
+# neither pause sandbox, and lists containers without a container_id.
+WEB, DB = "web-0", "db-0"
+POD_PANELS = {
+    "Pods": ((), {(): 2}),
+    "Containers": ((), {(): 5}),
+    "Network namespaces of pods": ((), {(): 2}),
+    "Containers unknown to kube-state-metrics": ((), {(): 2}),
+    "Namespaces per pod and container": (
+        ("pod", "container", "type", "inode"),
+        {**{(WEB, "web", t, i): 2 for t, i in [("net", "4026533001"), ("uts", "4026533002"),
+                                                ("ipc", "4026533003"), ("mnt", "4026533011"),
+                                                ("cgroup", "4026531835"), ("time", "4026531834")]},
+         (WEB, "web", "pid", "4026533004"): 1, (WEB, "web", "pid", "4026533005"): 1,
+         (WEB, "web", "user", "4026531837"): 1, (WEB, "web", "user", "4026533006"): 1,
+         **{(WEB, "sidecar", t, i): 1 for t, i in [("net", "4026533001"), ("uts", "4026533002"),
+                                                    ("ipc", "4026533003"), ("mnt", "4026533012"),
+                                                    ("pid", "4026533004"), ("user", "4026531837"),
+                                                    ("cgroup", "4026531835"), ("time", "4026531834")]},
+         **{(DB, "db", t, i): 1 for t, i in [("net", "4026533101"), ("uts", "4026533102"),
+                                             ("ipc", "4026533103"), ("mnt", "4026533111"),
+                                             ("pid", "4026533105"), ("user", "4026531837"),
+                                             ("cgroup", "4026531835"), ("time", "4026531834")]}}),
+    # The pause sandbox's process counts too.
+    "Network namespaces per pod": (("namespace", "pod", "inode"),
+                                   {("team-a", WEB, "4026533001"): 4, ("team-b", DB, "4026533101"): 2}),
+    # Not the initial user namespace: processes outside containers are in it.
+    "pid and user namespaces shared by containers": (("namespace", "pod", "type", "inode"),
+                                                     {("team-a", WEB, "pid", "4026533004"): 2}),
+    "Containers with nested pid or user namespaces": (("pod", "container", "type"),
+                                                      {(WEB, "web", "pid"): 2, (WEB, "web", "user"): 2}),
+}
+
+
+def check_pods_dashboard(f, base, source):
+    """Every panel of the pod and container dashboard, on the fixture node,
+    returns exactly the fixture's rows."""
+    sys.path.insert(0, os.path.join(source, "tests", "deploy"))
+    import dashboard_queries as dq  # the same variable and target handling
+    with open(os.path.join(source, "grafana-dashboards", "linux-namespace-pods.json")) as d:
+        dashboard = json.load(d)
+    values = {"datasource": "", "job": "linux_namespace_exporter", "instance": "fixture-node"}
+    seen = set()
+    for where, template in dq.expressions(dashboard):
+        title = where.split("'")[1]
+        seen.add(title)
+        if not f.check(title in POD_PANELS, f"pods dashboard panel {title!r} has an expectation"):
+            continue
+        labels, want = POD_PANELS[title]
+        rows = h.prometheus_query(base, dq.substitute(template, values))
+        got = {tuple(r["metric"].get(l, "") for l in labels): float(r["value"][1]) for r in rows or []}
+        f.equal(got, {k: float(v) for k, v in want.items()}, f"pods dashboard {where}")
+    f.equal(seen, set(POD_PANELS), "pods dashboard panels checked")
 
 
 def _rules(base):

@@ -3,8 +3,9 @@
 What the end-to-end, configuration and security tests and bench/ share:
 honest skips (exit 77 with the reason on stderr), a free port, HTTP without
 exceptions for error statuses, a server process with its log in a file
-(the exporter, node_exporter, Prometheus), the text exposition parsed into
-samples, promtool, and a unittest runner that maps skipped tests to exit 77.
+(the exporter, node_exporter, Prometheus), a static server for fixture
+expositions, the text exposition parsed into samples, promtool, and a
+unittest runner that maps skipped tests to exit 77.
 
 Standard library only. CTest puts this directory on PYTHONPATH; bench/ adds
 it from its own location. By hand, from the repository root:
@@ -23,12 +24,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import typing
 import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SKIP = 77  # CTest SKIP_RETURN_CODE of every scripted test
 
@@ -543,3 +546,32 @@ def prometheus_query(base, expr):
     status, _, body = http(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}),
                            timeout=20)
     return json.loads(body)["data"]["result"] if status == 200 else None
+
+
+def serve_text(text):
+    """A static HTTP server on 127.0.0.1 that answers every GET with "text"
+    as a Prometheus text exposition (e.g. a kube-state-metrics fixture):
+    (server, port). server.shutdown() stops it."""
+    body = text.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+# The Kubernetes fixture pair: a procfs tree (for --path.procfs) of two pods
+# on one node, and what kube-state-metrics says about them (the same pod
+# UIDs and container ids). Paths relative to the repository root.
+PODS_PROCFS = os.path.join("tests", "fixtures", "proc", "pods")
+PODS_KSM = os.path.join("tests", "fixtures", "kube-state-metrics", "pods.prom")
