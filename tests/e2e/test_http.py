@@ -27,6 +27,7 @@ FAMILIES = {
     "linux_namespace_exporter_build_info": ("gauge", {"version", "revision"}),
     "linux_namespace_exporter_scrape_duration_seconds": ("gauge", set()),
     "linux_namespace_exporter_processes_scanned": ("gauge", set()),
+    "linux_namespace_exporter_mount_namespaces_unscanned": ("gauge", set()),
     "linux_namespace_exporter_scrape_errors_total": ("counter", {"reason"}),
     "process_cpu_seconds_total": ("counter", set()),
     "process_resident_memory_bytes": ("gauge", set()),
