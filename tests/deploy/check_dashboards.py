@@ -13,7 +13,8 @@ Conventions checked on every dashboard file:
   - every target has an expression, a refId unique in its panel; panel ids
     are unique; every $variable used is defined or a Grafana built-in;
   - brackets balance in every expression and only metrics the exporter
-    exports (or Prometheus adds) are used.
+    exports (or Prometheus adds, or kube-state-metrics' kube_pod_info and
+    kube_pod_container_info for the pod joins) are used.
 
 Then it mutates a loaded dashboard in memory (hard-coded datasource uid,
 missing unit, fixed rate range, ...) and requires each mutation to be
