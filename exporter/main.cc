@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   s = nsexp::ProcFs::Open(flags.procfs, &procfs);
   if (!s.ok()) return Fail("--path.procfs: " + s.ToString());
   if (flags.command == nsexp::Config::Command::kTree) {
-    return nsexp::RunTreeCommand(flags, std::move(procfs));
+    return nsexp::RunTreeCommand(flags, config, std::move(procfs));
   }
   // Capabilities and the signal mask are per thread: set both before any
   // thread starts so that every thread inherits them.

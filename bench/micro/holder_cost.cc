@@ -1,7 +1,9 @@
 // holder_cost: the cost of each holder reader and of the cgroup read on top
 // of the base walk, on the live /proc. Run as root with a population made by
 // bench/populate.c:
-//   build/bench/micro/nsexp_holder_cost [--reps N]
+//   build/bench/micro/nsexp_holder_cost [--reps N] [--only NAME,NAME...]
+// (--only keeps the base walk and the variants whose name contains one of
+// the NAMEs: "--only fds,sockets").
 // Each variant runs one discovery with the base walk plus one switch, in
 // interleaved rounds after a warm-up, with a warm attribute cache (as a
 // scrape after the first). Prints the median and minimum wall time per
@@ -45,39 +47,61 @@ struct Variant {
 void Base(nsexp::DiscoveryOptions* o) {
   o->bind_mounts = false;
   o->fds = false;
+  o->sockets = false;
   o->for_children = false;
   o->threads = false;
   o->cgroups = false;
+}
+
+// True when "only" (",a,b,") is empty or names a part of "name".
+bool Chosen(const std::string& only, const std::string& name) {
+  if (only.empty()) return true;
+  std::size_t start = 1;
+  for (std::size_t comma = only.find(',', start); comma != std::string::npos;
+       start = comma + 1, comma = only.find(',', start)) {
+    const std::string part = only.substr(start, comma - start);
+    if (!part.empty() && name.find(part) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int reps = 9;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
       reps = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = std::string(",") + argv[++i] + ",";
     } else {
-      std::fprintf(stderr, "usage: nsexp_holder_cost [--reps N]\n");
+      std::fprintf(stderr,
+                   "usage: nsexp_holder_cost [--reps N] [--only NAME,...]\n");
       return 2;
     }
   }
   std::unique_ptr<nsexp::ProcFs> procfs;
   if (!nsexp::ProcFs::Open("/proc", &procfs).ok()) return 1;
   auto ops = nsexp::NewRealNamespaceOps();
-  const Variant variants[] = {
+  const Variant all[] = {
       {"base walk", [](nsexp::DiscoveryOptions*) {}},
       {"+ for_children",
        [](nsexp::DiscoveryOptions* o) { o->for_children = true; }},
       {"+ threads", [](nsexp::DiscoveryOptions* o) { o->threads = true; }},
       {"+ fds", [](nsexp::DiscoveryOptions* o) { o->fds = true; }},
+      {"+ sockets", [](nsexp::DiscoveryOptions* o) { o->sockets = true; }},
       {"+ bind_mounts",
        [](nsexp::DiscoveryOptions* o) { o->bind_mounts = true; }},
       {"+ cgroups", [](nsexp::DiscoveryOptions* o) { o->cgroups = true; }},
       {"workers=2", [](nsexp::DiscoveryOptions* o) { o->workers = 2; }},
       {"workers=4", [](nsexp::DiscoveryOptions* o) { o->workers = 4; }},
   };
-  const std::size_t n = sizeof(variants) / sizeof(variants[0]);
+  std::vector<Variant> variants;
+  for (const Variant& v : all) {
+    if (variants.empty() || Chosen(only, v.name)) variants.push_back(v);
+  }
+  const std::size_t n = variants.size();
   std::vector<std::unique_ptr<nsexp::Discoverer>> discoverers;
   std::vector<nsexp::DiscoveryOptions> options(n);
   for (std::size_t v = 0; v < n; ++v) {

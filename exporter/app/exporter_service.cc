@@ -34,6 +34,7 @@ CollectorOptions ToCollectorOptions(const RuntimeConfig& config,
   o.discovery.exclude_kernel_threads = config.exclude_kernel_threads;
   o.discovery.bind_mounts = config.bind_mounts;
   o.discovery.fds = config.fds;
+  o.discovery.sockets = config.sockets;
   o.discovery.for_children = config.for_children;
   o.discovery.threads = config.threads;
   o.discovery.cgroups = config.containers;
@@ -91,7 +92,7 @@ ServingPrivileges RestrictServingPrivileges(const RuntimeConfig& config) {
       ParseListenAddress(config.listen_address, &address).ok() &&
       address.port > 0 && address.port < 1024;
   ServingPrivileges out;
-  out.restricted = RestrictPrivileges(&out.report, low_port);
+  out.restricted = RestrictPrivileges(&out.report, low_port, config.sockets);
   if (low_port) {
     out.drop_bind = [] {
       const Status d = DropBindPrivileges();
@@ -202,11 +203,13 @@ TreeColor TreeColorFor(const std::string& choice) {
 
 }  // namespace
 
-int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs) {
+int RunTreeCommand(const Config& flags, const RuntimeConfig& config,
+                   std::unique_ptr<ProcFs> procfs) {
   auto ops = NewRealNamespaceOps();
   Discoverer discoverer(procfs.get(), ops.get());
   NamespaceGraph graph;
-  const Status s = discoverer.Discover(TreeDiscoveryOptions(), &graph);
+  const Status s =
+      discoverer.Discover(TreeDiscoveryOptions(config.sockets), &graph);
   if (!s.ok()) {
     std::cerr << "linux_namespace_exporter: " << s.ToString() << std::endl;
     return 1;

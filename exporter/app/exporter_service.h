@@ -46,11 +46,11 @@ WebOptions ToWebOptions(const RuntimeConfig& config, const WebConfig& web,
 [[nodiscard]] Status LoadWebSettings(const Config& flags, WebConfig* web);
 
 // The capabilities for serving "config": RestrictPrivileges() keeps what
-// discovery needs, plus CAP_NET_BIND_SERVICE while the listener binds a
-// port below 1024. drop_bind (empty without a low port) removes that one
-// again in the calling thread: each server thread runs it as it starts and
-// the caller once more after the start. Call before any thread starts
-// (capabilities are per thread).
+// discovery needs (CAP_NET_ADMIN too with collection.sockets), plus
+// CAP_NET_BIND_SERVICE while the listener binds a port below 1024. drop_bind
+// (empty without a low port) removes that one again in the calling thread: each
+// server thread runs it as it starts and the caller once more after the start.
+// Call before any thread starts (capabilities are per thread).
 struct ServingPrivileges {
   Status restricted;
   PrivilegeReport report;
@@ -105,7 +105,9 @@ class ExporterService final : public Service {
 // hierarchy of flags.tree_type as flags.tree_format to stdout (text in
 // colour per flags.tree_color: "auto" colours only a terminal); a partial
 // picture (denied processes) is said on stderr. Returns the exit code: 0,
-// or 1 when discovery or the output failed.
-int RunTreeCommand(const Config& flags, std::unique_ptr<ProcFs> procfs);
+// or 1 when discovery or the output failed. Sockets are followed to their
+// net namespace when "config" switches collection.sockets on.
+int RunTreeCommand(const Config& flags, const RuntimeConfig& config,
+                   std::unique_ptr<ProcFs> procfs);
 
 }  // namespace nsexp

@@ -30,6 +30,7 @@ Runner::Runner(Config flags, const RuntimeConfig& running, Service* service)
     : flags_(std::move(flags)),
       listen_address_(running.listen_address),
       telemetry_path_(running.telemetry_path),
+      sockets_at_start_(running.sockets),
       service_(service) {}
 
 void Runner::Run(EventSource* events) {
@@ -64,6 +65,13 @@ void Runner::Reload() {
     Log(LogLevel::kWarn,
         "web.listen_address and web.telemetry_path take effect at the next "
         "start, not on reload");
+  }
+  if (next.sockets && !sockets_at_start_) {
+    Log(LogLevel::kWarn,
+        "collection.sockets was switched on by a reload, but CAP_NET_ADMIN "
+        "was dropped at start and cannot be regained: processes with sockets "
+        "will be counted as permission_denied in the socket holder "
+        "statistics until the next start");
   }
   service_->Apply(next);
   bool web_ok = true;

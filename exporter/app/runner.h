@@ -93,6 +93,8 @@ class Runner {
   const Config flags_;
   const std::string listen_address_;  // as started
   const std::string telemetry_path_;  // as started
+  // collection.sockets as started: CAP_NET_ADMIN was kept only then.
+  const bool sockets_at_start_;
   Service* const service_;
 };
 

@@ -21,6 +21,8 @@ struct CapDeleter {
 using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapDeleter>;
 
 constexpr cap_value_t kNeeded[] = {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH};
+// Needed only for socket holders (SIOCGSKNS).
+constexpr cap_value_t kForSockets = CAP_NET_ADMIN;
 // Held only until the listener is bound (see DropBindPrivileges).
 constexpr cap_value_t kForBinding[] = {CAP_NET_BIND_SERVICE, CAP_SETPCAP};
 
@@ -57,13 +59,16 @@ std::string CapName(cap_value_t c) {
 
 }  // namespace
 
-Status RestrictPrivileges(PrivilegeReport* report, bool keep_bind) {
+Status RestrictPrivileges(PrivilegeReport* report, bool keep_bind,
+                          bool keep_net_admin) {
   *report = PrivilegeReport();
   CapPtr current(cap_get_proc());
   if (!current) return StatusFromErrno(errno, "cap_get_proc");
 
+  std::vector<cap_value_t> needed(std::begin(kNeeded), std::end(kNeeded));
+  if (keep_net_admin) needed.push_back(kForSockets);
   std::vector<cap_value_t> keep;
-  for (cap_value_t c : kNeeded) {
+  for (cap_value_t c : needed) {
     if (Holds(current.get(), c, CAP_PERMITTED)) {
       keep.push_back(c);
       report->kept.push_back(CapName(c));
@@ -71,7 +76,7 @@ Status RestrictPrivileges(PrivilegeReport* report, bool keep_bind) {
       report->missing.push_back(CapName(c));
     }
   }
-  std::vector<cap_value_t> bound(std::begin(kNeeded), std::end(kNeeded));
+  std::vector<cap_value_t> bound = needed;
   if (keep_bind) {
     for (cap_value_t c : kForBinding) {
       bound.push_back(c);
@@ -116,9 +121,13 @@ Status DropBindPrivileges() {
       }
     }
   }
+  // CAP_NET_ADMIN is still permitted only where RestrictPrivileges() kept it.
   std::vector<cap_value_t> keep;
   for (cap_value_t c : kNeeded) {
     if (Holds(current.get(), c, CAP_PERMITTED)) keep.push_back(c);
+  }
+  if (Holds(current.get(), kForSockets, CAP_PERMITTED)) {
+    keep.push_back(kForSockets);
   }
   return SetProc(keep);
 }

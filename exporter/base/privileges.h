@@ -26,15 +26,23 @@ struct PrivilegeReport {
 // With "keep_bind" (a listen port below 1024), CAP_NET_BIND_SERVICE and
 // CAP_SETPCAP are kept too where held, so that the listener can bind;
 // DropBindPrivileges() then removes them, in every thread.
+//
+// With "keep_net_admin" (collection.sockets), CAP_NET_ADMIN is needed too:
+// kept in all three sets where held, reported missing where not. SIOCGSKNS,
+// which tells a socket's net namespace, answers only to CAP_NET_ADMIN over
+// that namespace. Without it the kept set is exactly the two above, and a
+// reload cannot get CAP_NET_ADMIN back.
 [[nodiscard]] Status RestrictPrivileges(PrivilegeReport* report,
-                                        bool keep_bind = false);
+                                        bool keep_bind = false,
+                                        bool keep_net_admin = false);
 
 // The second step after RestrictPrivileges(report, true), once the
 // listener is bound: drops CAP_NET_BIND_SERVICE and CAP_SETPCAP from the
 // calling thread's bounding, permitted and effective sets, keeping what
-// RestrictPrivileges() kept. Capabilities are per thread: call it in every
-// thread started meanwhile, and in the thread that called
-// RestrictPrivileges(). A no-op where they are not held.
+// RestrictPrivileges() kept (CAP_NET_ADMIN included, where it was kept).
+// Capabilities are per thread: call it in every thread started meanwhile, and
+// in the thread that called RestrictPrivileges(). A no-op where they are not
+// held.
 [[nodiscard]] Status DropBindPrivileges();
 
 // True when the calling thread holds CAP_SYS_PTRACE in its effective set:

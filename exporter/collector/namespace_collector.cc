@@ -194,8 +194,14 @@ Status NamespaceCollector::SharedTreeSnapshot(
   }
   tree_in_flight_ = true;
   lock.unlock();
-  // Members, every holder reader and cgroups: what the tree view shows.
-  const DiscoveryOptions options = TreeDiscoveryOptions();
+  // Members, every holder reader and cgroups: what the tree view shows;
+  // sockets as collection.sockets says.
+  bool sockets = false;
+  {
+    std::lock_guard<std::mutex> options_lock(mu_);
+    sockets = options_.discovery.sockets;
+  }
+  const DiscoveryOptions options = TreeDiscoveryOptions(sockets);
   const auto start = std::chrono::steady_clock::now();
   Status s = Snapshot(options, graph.get());  // never throws
   const auto end = std::chrono::steady_clock::now();

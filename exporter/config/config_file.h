@@ -31,10 +31,13 @@ struct CollectionSettings {
   bool exclude_kernel_threads = false;
   // The holders besides member processes (see docs/performance.md for
   // their cost): bind mounts of nsfs files (ip netns add) in every mount
-  // namespace; open nsfs fds; pid_for_children and time_for_children;
-  // threads in namespaces of their own.
+  // namespace; open nsfs fds; sockets in a net namespace other than their
+  // process's (needs CAP_NET_ADMIN, kept at start only when this is on);
+  // pid_for_children and time_for_children; threads in namespaces of their
+  // own.
   bool bind_mounts = true;
   bool fds = false;
+  bool sockets = false;
   bool for_children = false;
   bool threads = false;
   // Read /proc/PID/cgroup of every process to attribute member processes

@@ -45,6 +45,7 @@ std::vector<std::unique_ptr<HolderReader>> DefaultHolderReaders() {
   readers.push_back(std::make_unique<ForChildrenReader>());
   readers.push_back(std::make_unique<ThreadReader>());
   readers.push_back(std::make_unique<FdReader>());
+  readers.push_back(std::make_unique<SocketReader>());
   readers.push_back(std::make_unique<BindMountReader>());
   return readers;
 }

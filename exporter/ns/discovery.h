@@ -39,6 +39,10 @@ struct DiscoveryOptions {
   // Open nsfs file descriptors: the FdReader. Off: it doubled the walk at
   // 10k processes with three fds each, and grows with every fd.
   bool fds = false;
+  // Sockets whose net namespace differs from their process's: the
+  // SocketReader. Off: it needs CAP_NET_ADMIN, which the exporter keeps
+  // only when this is on at start, and three system calls per socket.
+  bool sockets = false;
   // pid_for_children and time_for_children: the ForChildrenReader. Off:
   // +40% over the walk at 10k processes.
   bool for_children = false;
@@ -73,9 +77,9 @@ struct DiscoveryOptions {
 //     again on every run without it.
 //     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
 //     member processes;
-//  3. other holders: each HolderReader (*_for_children, threads, fds, bind
-//     mounts) adds the namespaces its kind of holder holds, counted by
-//     kind in NamespaceInfo::holders and resolved as in stage 2;
+//  3. other holders: each HolderReader (*_for_children, threads, fds,
+//     sockets, bind mounts) adds the namespaces its kind of holder holds,
+//     counted by kind in NamespaceInfo::holders and resolved as in stage 2;
 //  4. finish: forget cached namespaces this run did not see, sort, count
 //     by type, and compute depth and children.
 //

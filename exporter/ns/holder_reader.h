@@ -105,8 +105,8 @@ inline void CountHolderError(const Status& s, HolderStats* stats) {
 std::string DescribeProcess(const ProcFs& procfs, pid_t pid);
 
 // The readers a Discoverer uses unless given others, in the order they run:
-// ForChildrenReader, ThreadReader, FdReader, BindMountReader (last, so that
-// it knows every mount namespace the others found).
+// ForChildrenReader, ThreadReader, FdReader, SocketReader, BindMountReader
+// (last, so that it knows every mount namespace the others found).
 std::vector<std::unique_ptr<HolderReader>> DefaultHolderReaders();
 
 }  // namespace nsexp

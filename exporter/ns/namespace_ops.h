@@ -65,6 +65,35 @@ class NamespaceOps {
     return Status::Unsupported("no namespace files");
   }
 
+  // Opens a pidfd for "pid" (pidfd_open(2)), as the exporter's pid
+  // namespace numbers it, for OpenSocketNamespace(). kNotFound when the
+  // process has exited; kUnsupported before Linux 5.3. The default answers
+  // kUnsupported, for fakes without sockets.
+  [[nodiscard]] virtual Status OpenProcess(pid_t pid, UniqueFd* out) {
+    (void)pid;
+    (void)out;
+    return Status::Unsupported("no processes to open");
+  }
+
+  // Opens the net namespace that socket "fd" of the process behind "pidfd"
+  // was created in: a copy of the socket by pidfd_getfd(2), SIOCGSKNS on it
+  // (socket(7)), the copy closed before returning. "socket_inode" is what
+  // readlink named; a copy that is another file (the fd was closed and its
+  // number reused, or the pidfd names another process) answers kNotFound,
+  // as does a closed fd or an exited process. kPermissionDenied when the
+  // ptrace attach check fails (pidfd_getfd) or without CAP_NET_ADMIN over
+  // the socket's namespace (SIOCGSKNS); kUnsupported before Linux 5.6. The
+  // default answers kUnsupported, for fakes without sockets.
+  [[nodiscard]] virtual Status OpenSocketNamespace(int pidfd, int fd,
+                                                   std::uint64_t socket_inode,
+                                                   NsHandle* out) {
+    (void)pidfd;
+    (void)fd;
+    (void)socket_inode;
+    (void)out;
+    return Status::Unsupported("no sockets");
+  }
+
   // NS_GET_PARENT, for pid and user namespaces. kPermissionDenied means the
   // top of the visible hierarchy (the initial namespace, or a parent outside
   // the caller's view: the kernel does not tell the two apart).

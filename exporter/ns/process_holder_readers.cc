@@ -3,9 +3,11 @@
 
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "base/logging.h"
 #include "ns/discovery.h"
 
 namespace nsexp {
@@ -190,6 +192,112 @@ void FdReader::Read(const HolderScope& scope, HolderFindings* out) {
                                 DescribeProcess(scope.procfs, pid)
                           : std::string(),
            &opened, out);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// The net namespace of the index-th process, as the walk read it or read
+// here; 0 when it cannot be read.
+std::uint64_t OwnNetInode(const HolderScope& scope, std::size_t index) {
+  if (scope.own_inode) {
+    const std::uint64_t inode = scope.own_inode(index, NamespaceType::kNet);
+    if (inode != 0) return inode;
+  }
+  UniqueFd ns_dir;
+  NamespaceLink own{};
+  if (!scope.procfs.OpenPidNs(scope.pids[index], &ns_dir).ok() ||
+      !ProcFs::ReadNamespaceLinkIn(ns_dir.get(), NamespaceType::kNet, &own)
+           .ok()) {
+    return 0;
+  }
+  return own.inode;
+}
+
+}  // namespace
+
+// What one Read() keeps across processes.
+struct SocketReader::Run {
+  std::unordered_set<std::uint64_t> seen;  // sockets resolved this run
+  Opened opened;                           // namespaces handed to discovery
+};
+
+bool SocketReader::Enabled(const DiscoveryOptions& options) const {
+  return options.sockets;
+}
+
+bool SocketReader::DisableIfUnsupported(const Status& s) {
+  if (!s.IsUnsupported()) return false;
+  disabled_ = true;
+  Log(LogLevel::kWarn,
+      "socket holders switched off: this kernel lacks pidfd_open, "
+      "pidfd_getfd (Linux 5.6) or SIOCGSKNS",
+      {{"err", s.ToString()}});
+  return true;
+}
+
+void SocketReader::Read(const HolderScope& scope, HolderFindings* out) {
+  if (disabled_ || !scope.selected(NamespaceType::kNet)) return;
+  pid_t self = 0;
+  (void)scope.procfs.ReadSelfPid(&self);
+  Run run;
+  std::vector<SocketFd> sockets;
+  for (std::size_t i = 0; i < scope.pids.size() && !disabled_; ++i) {
+    if (scope.pids[i] == self) continue;
+    const Status s = scope.procfs.ReadSocketFds(scope.pids[i], &sockets);
+    if (!s.ok()) {
+      CountHolderError(s, &out->stats);
+      continue;
+    }
+    ReadProcess(scope, i, sockets, &run, out);
+  }
+}
+
+// Resolves the sockets of the index-th process that no process before it
+// held; the pidfd is opened at the first of them.
+void SocketReader::ReadProcess(const HolderScope& scope, std::size_t index,
+                               const std::vector<SocketFd>& sockets, Run* run,
+                               HolderFindings* out) {
+  const pid_t pid = scope.pids[index];
+  UniqueFd pidfd;
+  bool opened_pidfd = false;
+  std::uint64_t own = 0;
+  for (const SocketFd& sock : sockets) {
+    if (run->seen.count(sock.inode) != 0) continue;
+    if (!opened_pidfd) {
+      const Status ps = scope.ops.OpenProcess(pid, &pidfd);
+      if (!ps.ok()) {
+        if (!DisableIfUnsupported(ps)) CountHolderError(ps, &out->stats);
+        return;
+      }
+      opened_pidfd = true;
+    }
+    NsHandle netns;
+    const Status s =
+        scope.ops.OpenSocketNamespace(pidfd.get(), sock.fd, sock.inode, &netns);
+    if (!s.ok()) {
+      if (DisableIfUnsupported(s)) return;
+      CountHolderError(s, &out->stats);
+      // A refusal (ptrace or CAP_NET_ADMIN) refuses the next sockets too.
+      if (s.IsPermissionDenied()) return;
+      continue;
+    }
+    run->seen.insert(sock.inode);
+    if (own == 0) own = OwnNetInode(scope, index);
+    if (own == 0 || netns.inode == own) continue;
+    const NamespaceLink link{NamespaceType::kNet, netns.inode};
+    ++out->stats.holders;
+    out->held.push_back(link);
+    if (scope.describe) {
+      out->how.push_back("socket " + std::to_string(sock.fd) + " of " +
+                         DescribeProcess(scope.procfs, pid));
+    }
+    if (scope.unresolved(link) &&
+        run->opened.insert({link.type, link.inode}).second) {
+      out->opened.push_back(std::move(netns));
     }
   }
 }

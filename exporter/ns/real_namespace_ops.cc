@@ -1,8 +1,11 @@
 // The real NamespaceOps: ioctl_ns(2) on nsfs file descriptors.
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -34,6 +37,15 @@ Status IoctlHandle(const NsHandle& ns, unsigned long request,
   if (fd < 0) return StatusFromErrno(errno, what);
   out->fd.Reset(fd);
   return Describe(fd, result_type, out);
+}
+
+// pidfd_getfd(2) as a Status: EBADF (the fd is closed) is kNotFound.
+Status GetFd(int pidfd, int fd, UniqueFd* out) {
+  out->Reset(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, fd, 0)));
+  if (out->valid()) return Status::Ok();
+  const int err = errno;
+  if (err == EBADF) return Status::NotFound("pidfd_getfd: fd closed");
+  return StatusFromErrno(err, "pidfd_getfd");
 }
 
 class RealNamespaceOps final : public NamespaceOps {
@@ -81,6 +93,31 @@ class RealNamespaceOps final : public NamespaceOps {
       return Status::NotFound(name + " changed");
     }
     return Status::Ok();
+  }
+
+  Status OpenProcess(pid_t pid, UniqueFd* out) override {
+    out->Reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!out->valid()) return StatusFromErrno(errno, "pidfd_open");
+    return Status::Ok();
+  }
+
+  Status OpenSocketNamespace(int pidfd, int fd, std::uint64_t socket_inode,
+                             NsHandle* out) override {
+    UniqueFd copy;
+    Status s = GetFd(pidfd, fd, &copy);
+    if (!s.ok()) return s;
+    struct stat st {};
+    if (::fstat(copy.get(), &st) != 0) {
+      return StatusFromErrno(errno, "fstat socket");
+    }
+    if (!S_ISSOCK(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_ino) != socket_inode) {
+      return Status::NotFound("fd " + std::to_string(fd) + " changed");
+    }
+    const int ns = ::ioctl(copy.get(), SIOCGSKNS);
+    if (ns < 0) return StatusFromErrno(errno, "ioctl SIOCGSKNS");
+    out->fd.Reset(ns);
+    return Describe(ns, NamespaceType::kNet, out);
   }
 
   Status Parent(const NsHandle& ns, NsHandle* out) override {

@@ -486,11 +486,12 @@ std::string CountOf(std::uint64_t n, const std::string& singular,
   return std::to_string(n) + " " + (n == 1 ? singular : plural);
 }
 
-DiscoveryOptions TreeDiscoveryOptions() {
+DiscoveryOptions TreeDiscoveryOptions(bool sockets) {
   DiscoveryOptions o;
   o.collect_members = true;
   o.bind_mounts = true;
   o.fds = true;
+  o.sockets = sockets;
   o.for_children = true;
   o.threads = true;
   o.cgroups = true;

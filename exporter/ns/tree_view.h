@@ -88,8 +88,10 @@ struct TreeModel {
 
 // The discovery the tree view needs: members, every holder reader (a
 // person asks for the whole picture once, so the readers that /metrics
-// leaves off by default for their cost run here) and cgroups. Pure.
-DiscoveryOptions TreeDiscoveryOptions();
+// leaves off by default for their cost run here) and cgroups. Sockets only
+// with "sockets" (collection.sockets): without CAP_NET_ADMIN every socket
+// would be refused. Pure.
+DiscoveryOptions TreeDiscoveryOptions(bool sockets);
 
 // Builds the model of "graph" (discovered with
 // DiscoveryOptions::collect_members) for one type. For pid and user: the

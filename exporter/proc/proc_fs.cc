@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 namespace nsexp {
@@ -393,16 +394,16 @@ Status ProcFs::ReadNamespaceLinkNamed(int dir_fd, const char* name,
   return Status::Ok();
 }
 
-Status ProcFs::ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
-                                std::vector<NamespaceFd>* out) const {
-  out->clear();
-  const std::string path = std::to_string(pid) + "/fd";
-  fd_dir->Reset(::openat(root_fd_.get(), path.c_str(),
-                         O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd_dir->valid()) return StatusFromErrno(errno, "open " + path);
+namespace {
+
+// Lists the descriptors of the directory "fd_dir" (a /proc/PID/fd handle
+// named "path" in messages), ascending, and calls "each" with each one's
+// number and link text; those closed since the listing are left out.
+Status ForEachFdLink(int fd_dir, const std::string& path,
+                     const std::function<void(int, std::string_view)>& each) {
   std::vector<int> fds;
-  Status s = ListNumericEntries(fd_dir->get(), std::size_t{32} * 1024,
-                                path.c_str(), &fds);
+  Status s =
+      ListNumericEntries(fd_dir, std::size_t{32} * 1024, path.c_str(), &fds);
   if (!s.ok()) return s;
   for (int fd : fds) {
     char name[16];
@@ -410,17 +411,57 @@ Status ProcFs::ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
     (void)ec;
     *end = '\0';
     char buf[64];
-    const ssize_t n = ::readlinkat(fd_dir->get(), name, buf, sizeof(buf));
+    const ssize_t n = ::readlinkat(fd_dir, name, buf, sizeof(buf));
     if (n < 0) {
       // Closed since the listing: nothing held any more.
       if (errno == ENOENT) continue;
       return StatusFromErrno(errno, "readlink " + path + "/" + name);
     }
-    const auto link =
-        ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
-    if (link) out->push_back(NamespaceFd{fd, *link});
+    each(fd, std::string_view(buf, static_cast<std::size_t>(n)));
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> ParseSocketLink(std::string_view target) {
+  constexpr std::string_view kPrefix = "socket:[";
+  if (target.size() < kPrefix.size() + 2 ||
+      target.substr(0, kPrefix.size()) != kPrefix || target.back() != ']') {
+    return std::nullopt;
+  }
+  std::uint64_t inode = 0;
+  const std::string_view digits =
+      target.substr(kPrefix.size(), target.size() - kPrefix.size() - 1);
+  if (!ParseDecimal(digits, &inode) || inode == 0) return std::nullopt;
+  return inode;
+}
+
+Status ProcFs::ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
+                                std::vector<NamespaceFd>* out) const {
+  out->clear();
+  const std::string path = std::to_string(pid) + "/fd";
+  fd_dir->Reset(::openat(root_fd_.get(), path.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd_dir->valid()) return StatusFromErrno(errno, "open " + path);
+  return ForEachFdLink(fd_dir->get(), path,
+                       [out](int fd, std::string_view target) {
+                         const auto link = ParseNamespaceLink(target);
+                         if (link) out->push_back(NamespaceFd{fd, *link});
+                       });
+}
+
+Status ProcFs::ReadSocketFds(pid_t pid, std::vector<SocketFd>* out) const {
+  out->clear();
+  const std::string path = std::to_string(pid) + "/fd";
+  const UniqueFd fd_dir(::openat(root_fd_.get(), path.c_str(),
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd_dir.valid()) return StatusFromErrno(errno, "open " + path);
+  return ForEachFdLink(fd_dir.get(), path,
+                       [out](int fd, std::string_view target) {
+                         const auto inode = ParseSocketLink(target);
+                         if (inode) out->push_back(SocketFd{fd, *inode});
+                       });
 }
 
 Status ProcFs::ReadSelfPid(pid_t* out) const {

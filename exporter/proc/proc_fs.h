@@ -106,6 +106,17 @@ struct NamespaceFd {
   NamespaceLink link{NamespaceType::kUser, 0};
 };
 
+// An open file descriptor whose /proc/PID/fd link names a socket
+// ("socket:[12345]": the socket's inode in sockfs, unique on the system).
+struct SocketFd {
+  int fd = -1;
+  std::uint64_t inode = 0;
+};
+
+// "socket:[12345]" -> 12345; nullopt for anything else (another kind of
+// file, missing brackets, non-digits, zero, overflow). Pure.
+std::optional<std::uint64_t> ParseSocketLink(std::string_view target);
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -160,6 +171,12 @@ class ProcFs {
   // kPermissionDenied when the ptrace read check fails.
   [[nodiscard]] Status ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
                                         std::vector<NamespaceFd>* out) const;
+
+  // Lists the descriptors of /proc/PID/fd whose link names a socket,
+  // ascending by fd; those that close while being read are left out.
+  // Errors as ReadNamespaceFds.
+  [[nodiscard]] Status ReadSocketFds(pid_t pid,
+                                     std::vector<SocketFd>* out) const;
 
   // Reads the "self" link of the root: the reading process's PID as this
   // tree numbers it. kNotFound when the tree has no "self" (the reader is

@@ -228,6 +228,7 @@ TEST(ConfigFileTest, EmptyFileGivesDefaults) {
     EXPECT_FALSE(cfg.exclude_kernel_threads);
     EXPECT_TRUE(cfg.bind_mounts);
     EXPECT_FALSE(cfg.fds);
+    EXPECT_FALSE(cfg.sockets);
     EXPECT_FALSE(cfg.for_children);
     EXPECT_FALSE(cfg.threads);
     EXPECT_TRUE(cfg.containers);
@@ -258,6 +259,7 @@ collection:
   exclude_kernel_threads: True
   bind_mounts: false
   fds: true
+  sockets: true
   for_children: true
   threads: true
   containers: false
@@ -282,6 +284,7 @@ filters:
   EXPECT_TRUE(cfg.exclude_kernel_threads);
   EXPECT_FALSE(cfg.bind_mounts);
   EXPECT_TRUE(cfg.fds);
+  EXPECT_TRUE(cfg.sockets);
   EXPECT_TRUE(cfg.for_children);
   EXPECT_TRUE(cfg.threads);
   EXPECT_FALSE(cfg.containers);

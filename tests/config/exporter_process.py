@@ -16,6 +16,8 @@ EXAMPLES_DIR = os.environ.get("NSEXP_EXAMPLES_DIR", "")
 
 # CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19).
 KEPT_CAPS = "0000000000080004"
+# With collection.sockets also CAP_NET_ADMIN (12), for SIOCGSKNS.
+KEPT_CAPS_SOCKETS = "0000000000081004"
 
 NS_TYPES = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"]
 

@@ -12,10 +12,12 @@ import glob
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 
-from exporter_process import KEPT_CAPS, NOBODY, as_user, reachable_copy
+from exporter_process import (KEPT_CAPS, KEPT_CAPS_SOCKETS, NOBODY, as_user,
+                              reachable_copy)
 from nsexp_harness import (ExporterTestCase, run_unittest, value, values,
                            wait_until)
 
@@ -70,6 +72,81 @@ class PrivilegesTest(ExporterTestCase):
                          ["cap_dac_read_search", "cap_sys_ptrace"])
         self.assertIn("no_new_privs=true", line[0])
         self.assertNotIn("missing capabilities", e.log())
+
+    def thread_statuses(self, e):
+        statuses = glob.glob("/proc/%d/ta*/[0-9]*/status" % e.proc.pid)
+        self.assertGreater(len(statuses), 1)
+        return statuses
+
+    def test_sockets_keep_cap_net_admin_too(self):
+        if os.geteuid() != 0 or own_caps() & int(KEPT_CAPS_SOCKETS, 16) != \
+                int(KEPT_CAPS_SOCKETS, 16):
+            self.skipTest("needs root with CAP_SYS_PTRACE, "
+                          "CAP_DAC_READ_SEARCH and CAP_NET_ADMIN")
+        path = self.write("exporter.yml", "collection:\n  sockets: true\n")
+        e = self.start(["--config.file=" + path, "--log.level=debug"])
+        e.scrape()  # every worker thread has run by now
+        for status in self.thread_statuses(e):
+            with self.subTest(thread=status):
+                f = status_fields(status)
+                for key in ("CapEff", "CapPrm", "CapBnd"):
+                    self.assertEqual(f[key], KEPT_CAPS_SOCKETS, key)
+                self.assertEqual(f["CapInh"], "0000000000000000")
+                self.assertEqual(f["NoNewPrivs"], "1")
+        kept = re.search(r"kept_capabilities=(\S+)", e.log())
+        self.assertIsNotNone(kept, e.log())
+        self.assertEqual(sorted(kept.group(1).split(",")),
+                         ["cap_dac_read_search", "cap_net_admin",
+                          "cap_sys_ptrace"])
+        # With the capability, no socket is refused SIOCGSKNS (a process
+        # whose /proc/PID/fd the host hides may still be denied).
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM):
+            e.scrape()
+        line, _ = self.socket_summary(e)
+        self.assertNotIn("SIOCGSKNS", line)
+
+    def socket_summary(self, e):
+        """The socket reader's last debug summary line, and its denials."""
+        summary = [l for l in e.log_lines()
+                   if "holder summary" in l and "holder=socket" in l]
+        self.assertTrue(summary, e.log())
+        denied = re.search(r"permission_denied=(\d+)", summary[-1])
+        self.assertIsNotNone(denied, summary[-1])
+        return summary[-1], int(denied.group(1))
+
+    def test_sockets_switched_on_by_reload_warn_and_count_denied(self):
+        if os.geteuid() != 0 or own_caps() & int(KEPT_CAPS_SOCKETS, 16) != \
+                int(KEPT_CAPS_SOCKETS, 16):
+            self.skipTest("needs root with CAP_SYS_PTRACE, "
+                          "CAP_DAC_READ_SEARCH and CAP_NET_ADMIN")
+        # The baseline: sockets on from the start, CAP_NET_ADMIN kept.
+        on = self.write("on.yml", "collection:\n  sockets: true\n")
+        started = self.start(["--config.file=" + on, "--log.level=debug"])
+        path = self.write("exporter.yml", "collection:\n  sockets: false\n")
+        e = self.start(["--config.file=" + path, "--log.level=debug"])
+        e.scrape()
+        for status in self.thread_statuses(e):
+            self.assertEqual(status_fields(status)["CapEff"], KEPT_CAPS)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("collection:\n  sockets: true\n")
+        os.replace(tmp, path)
+        e.signal(signal.SIGHUP)
+        e.wait_log(r"configuration reloaded")
+        warning = [l for l in e.log_lines() if "CAP_NET_ADMIN" in l]
+        self.assertEqual(len(warning), 1, e.log())
+        self.assertIn("level=warn", warning[0])
+        # A socket of this test's process: one process, at least, that the
+        # reloaded exporter is refused SIOCGSKNS for and the baseline is not.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM):
+            started.scrape()
+            e.scrape()
+        _, baseline = self.socket_summary(started)
+        line, denied = self.socket_summary(e)
+        self.assertGreater(denied, baseline, line)
+        # Not regained by the reload.
+        for status in self.thread_statuses(e):
+            self.assertEqual(status_fields(status)["CapEff"], KEPT_CAPS)
 
 
 def free_low_port():

@@ -1,7 +1,8 @@
 // The holder readers against real holders that the test makes: a bind
 // mount from `ip netns add`, a bind mount inside a private mount namespace,
-// a net namespace held only by an fd, a thread in its own net namespace, and
-// pid_for_children after the namespace's first process exited. Root only.
+// a net namespace held only by an fd, a net namespace held only by a socket,
+// a thread in its own net namespace, and pid_for_children after the
+// namespace's first process exited. Root only.
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -90,8 +92,8 @@ std::uint64_t SelfLinkInode(const char* name) {
   return static_cast<std::uint64_t>(st.st_ino);
 }
 
-// Discovers with every holder reader on.
-void Discover(NamespaceGraph* g) {
+// Discovers with every holder reader on; sockets too with "sockets".
+void Discover(NamespaceGraph* g, bool sockets = false) {
   std::unique_ptr<nsexp::ProcFs> procfs;
   ASSERT_TRUE(nsexp::ProcFs::Open("/proc", &procfs).ok());
   auto ops = nsexp::NewRealNamespaceOps();
@@ -100,10 +102,14 @@ void Discover(NamespaceGraph* g) {
   opts.threads = true;
   opts.fds = true;
   opts.for_children = true;
+  opts.sockets = sockets;
   opts.collect_members = true;
   const nsexp::Status s = d.Discover(opts, g);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(g->stats.other, 0u) << g->stats.first_other;
+  for (const nsexp::HolderStats& h : g->stats.holders) {
+    EXPECT_EQ(h.other, 0u) << h.kind << ": " << h.first_error;
+  }
 }
 
 const NamespaceInfo* Find(const NamespaceGraph& g, NamespaceType t,
@@ -226,6 +232,51 @@ TEST(HoldersIntegrationTest, NetNamespaceHeldOnlyByAnFd) {
   EXPECT_NE(n->held_by.find(" of " + std::to_string(h.pid())),
             std::string::npos)
       << n->held_by;
+}
+
+TEST(HoldersIntegrationTest, NetNamespaceHeldOnlyByASocket) {
+  REQUIRE_ROOT();
+  if (system("ip -V >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs ip(8) from iproute2";
+  }
+  const std::string name = "nsexp-socket-" + std::to_string(getpid());
+  ASSERT_EQ(system(("ip netns add " + name).c_str()), 0);
+  const std::string path = "/run/netns/" + name;
+  // The child makes a socket inside the named namespace and goes back to
+  // its own; it keeps no fd of the namespace itself.
+  Holder h([&path]() -> std::uint64_t {
+    const int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int there = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (home < 0 || there < 0 || fstat(there, &st) != 0) return 0;
+    if (setns(there, CLONE_NEWNET) != 0) return 0;
+    const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 || setns(home, CLONE_NEWNET) != 0) return 0;
+    close(there);
+    close(home);
+    return st.st_ino;
+  });
+  // Now only the child's socket holds the namespace.
+  ASSERT_EQ(system(("ip netns delete " + name).c_str()), 0);
+  ASSERT_NE(h.value(), 0u);
+  ASSERT_NE(NsInode(h.pid(), "net"), h.value());
+
+  NamespaceGraph g;
+  Discover(&g, true);
+  const NamespaceInfo* n = Find(g, NamespaceType::kNet, h.value());
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->processes, 0u);
+  EXPECT_EQ(n->holders[At(HolderKind::kSocket)], 1u);
+  EXPECT_EQ(n->holders[At(HolderKind::kFd)], 0u);
+  EXPECT_EQ(n->holders[At(HolderKind::kBindMount)], 0u);
+  EXPECT_EQ(n->held_by.rfind("socket ", 0), 0u) << n->held_by;
+  EXPECT_NE(n->held_by.find(" of " + std::to_string(h.pid())),
+            std::string::npos)
+      << n->held_by;
+  NamespaceGraph off;
+  Discover(&off, false);
+  EXPECT_EQ(off.Find(NamespaceType::kNet, h.value()), nullptr)
+      << "found without the socket reader";
 }
 
 void* UnshareNetAndWait(void* arg) {

@@ -52,6 +52,8 @@ class FakeNamespaceOps final : public NamespaceOps {
     int owner = 0;
     int owner_uid = 0;
     int id = 0;
+    int open_process = 0;
+    int open_socket = 0;
     // Parent + Owner + OwnerUid: the ioctls the cache is meant to save.
     int relations() const { return parent + owner + owner_uid; }
   };
@@ -61,6 +63,24 @@ class FakeNamespaceOps final : public NamespaceOps {
     table_[inode] = std::move(ns);
   }
   FakeNamespace& at(std::uint64_t inode) { return table_.at(inode); }
+
+  // Says that socket "socket_inode" was created in net namespace "netns"
+  // (an inode of the table), for OpenSocketNamespace().
+  void SetSocket(std::uint64_t socket_inode, std::uint64_t netns) {
+    sockets_[socket_inode] = netns;
+  }
+  // Makes OpenSocketNamespace() of "socket_inode" fail with "error".
+  void SetSocketError(std::uint64_t socket_inode, Status error) {
+    socket_errors_[socket_inode] = std::move(error);
+  }
+  // Makes every OpenProcess() fail with "error" (kUnsupported: an old
+  // kernel).
+  void SetProcessError(Status error) { process_error_ = std::move(error); }
+  // The (pid, fd) pairs OpenSocketNamespace() was asked about, in order;
+  // the pid is the one last passed to OpenProcess().
+  const std::vector<std::pair<int, int>>& socket_fds() const {
+    return socket_fds_;
+  }
 
   const Calls& total() const { return total_; }
   Calls calls(std::uint64_t inode) const {
@@ -72,6 +92,7 @@ class FakeNamespaceOps final : public NamespaceOps {
     per_inode_.clear();
     mount_points_.clear();
     open_at_names_.clear();
+    socket_fds_.clear();
   }
   // The mount points OpenMounted() was asked about, in order.
   const std::vector<std::string>& mount_points() const { return mount_points_; }
@@ -139,6 +160,33 @@ class FakeNamespaceOps final : public NamespaceOps {
     return open_at_names_;
   }
 
+  // A pidfd that is no descriptor: *out is left invalid, and the PID is
+  // remembered for socket_fds().
+  Status OpenProcess(pid_t pid, UniqueFd* out) override {
+    ++total_.open_process;
+    if (process_error_) return *process_error_;
+    out->Reset();
+    last_pid_ = pid;
+    return Status::Ok();
+  }
+
+  // Answers from SetSocket() and SetSocketError() by socket inode; an
+  // unknown socket answers kNotFound (closed meanwhile).
+  Status OpenSocketNamespace(int pidfd, int fd, std::uint64_t socket_inode,
+                             NsHandle* out) override {
+    (void)pidfd;
+    ++total_.open_socket;
+    socket_fds_.emplace_back(last_pid_, fd);
+    auto err = socket_errors_.find(socket_inode);
+    if (err != socket_errors_.end()) return err->second;
+    auto it = sockets_.find(socket_inode);
+    if (it == sockets_.end()) return Status::NotFound("fake: no socket");
+    out->fd.Reset();
+    out->type = NamespaceType::kNet;
+    out->inode = it->second;
+    return Status::Ok();
+  }
+
   Status Parent(const NsHandle& handle, NsHandle* out) override {
     ++total_.parent;
     ++per_inode_[handle.inode].parent;
@@ -200,6 +248,11 @@ class FakeNamespaceOps final : public NamespaceOps {
   std::map<std::uint64_t, Calls> per_inode_;
   std::vector<std::string> mount_points_;
   std::vector<std::string> open_at_names_;
+  std::map<std::uint64_t, std::uint64_t> sockets_;
+  std::map<std::uint64_t, Status> socket_errors_;
+  std::optional<Status> process_error_;
+  pid_t last_pid_ = 0;
+  std::vector<std::pair<int, int>> socket_fds_;
 };
 
 }  // namespace nsexp

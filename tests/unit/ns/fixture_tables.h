@@ -51,6 +51,12 @@ inline constexpr std::uint64_t kBoundMnt = 4026532503;  // pid 400's own mnt
 inline constexpr std::uint64_t kFdNet = 4026532600;        // fds 3 and 7
 inline constexpr std::uint64_t kChildrenPid = 4026532601;  // pid_for_children
 inline constexpr std::uint64_t kThreadNet = 4026532602;    // thread 501
+inline constexpr std::uint64_t kSocketNet = 4026532603;    // socket 12345
+// holders: the sockets of pid 500 (fds 4 and 5 share 12345, fd 6 is 12346)
+// and of the exporter itself (pid 1 is "self"; fd 8 is 12347).
+inline constexpr std::uint64_t kSharedSocket = 12345;  // in kSocketNet
+inline constexpr std::uint64_t kHomeSocket = 12346;    // in the host's net
+inline constexpr std::uint64_t kSelfSocket = 12347;    // never asked about
 
 // denied: pid 3's own net namespace.
 inline constexpr std::uint64_t kDeniedNet = 4026532400;
@@ -145,6 +151,10 @@ inline void AddHolders(FakeNamespaceOps* ops) {
   AddFlat(ops, NamespaceType::kNet, kFdNet, kInitUser, 400);
   AddPid(ops, kChildrenPid, kInitPid, kInitUser, 401);
   AddFlat(ops, NamespaceType::kNet, kThreadNet, kInitUser, 402);
+  AddFlat(ops, NamespaceType::kNet, kSocketNet, kInitUser, 403);
+  ops->SetSocket(kSharedSocket, kSocketNet);
+  ops->SetSocket(kHomeSocket, kInitNet);
+  ops->SetSocket(kSelfSocket, kInitNet);
 }
 
 }  // namespace fixture

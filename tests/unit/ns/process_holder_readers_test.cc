@@ -1,4 +1,5 @@
-// Tests of ForChildrenReader, ThreadReader and FdReader over the `holders`
+// Tests of ForChildrenReader, ThreadReader, FdReader and SocketReader over
+// the `holders`
 // fixture tree, and of what discovery makes of them.
 #include "ns/process_holder_readers.h"
 
@@ -61,19 +62,24 @@ TEST_F(ProcessHolderReadersTest, KindsAndSwitches) {
   ForChildrenReader c;
   ThreadReader t;
   FdReader f;
+  SocketReader s;
   EXPECT_EQ(c.kind(), HolderKind::kForChildren);
   EXPECT_EQ(t.kind(), HolderKind::kThread);
   EXPECT_EQ(f.kind(), HolderKind::kFd);
-  DiscoveryOptions o;  // all three off by default (docs/performance.md)
+  EXPECT_EQ(s.kind(), HolderKind::kSocket);
+  DiscoveryOptions o;  // all four off by default (docs/performance.md)
   EXPECT_FALSE(c.Enabled(o));
   EXPECT_FALSE(t.Enabled(o));
   EXPECT_FALSE(f.Enabled(o));
+  EXPECT_FALSE(s.Enabled(o));
   o.for_children = true;
   o.threads = true;
   o.fds = true;
+  o.sockets = true;
   EXPECT_TRUE(c.Enabled(o));
   EXPECT_TRUE(t.Enabled(o));
   EXPECT_TRUE(f.Enabled(o));
+  EXPECT_TRUE(s.Enabled(o));
 }
 
 TEST_F(ProcessHolderReadersTest, ForChildrenOnlyWhereItDiffers) {
@@ -155,6 +161,95 @@ TEST_F(ProcessHolderReadersTest, FailedOpenIsCounted) {
   EXPECT_THAT(f.opened, IsEmpty());
   // Tried again for the second fd: the first failure opened nothing.
   EXPECT_EQ(f.stats.permission_denied, 2u);
+}
+
+TEST_F(ProcessHolderReadersTest, SocketsInAnotherNetNamespaceOnly) {
+  SocketReader reader;
+  const HolderFindings f = Read(&reader, true);
+  // Socket 12345 (fds 4 and 5) is in kSocketNet, not 500's own net
+  // namespace: one holder. Socket 12346 (fd 6) is in 500's own namespace:
+  // resolved, not counted. The exporter's own socket (pid 1 is "self") is
+  // never asked about.
+  EXPECT_THAT(f.held,
+              ElementsAre(NamespaceLink{NamespaceType::kNet, kSocketNet}));
+  EXPECT_THAT(f.how, ElementsAre("socket 4 of 500 (holder)"));
+  EXPECT_THAT(Inodes(f), ElementsAre(kSocketNet));
+  EXPECT_THAT(ops_.socket_fds(),
+              ElementsAre(std::make_pair(500, 4), std::make_pair(500, 6)));
+  EXPECT_EQ(ops_.total().open_process, 1);
+  EXPECT_EQ(f.stats.holders, 1u);
+  EXPECT_EQ(f.stats.vanished + f.stats.permission_denied + f.stats.other, 0u)
+      << f.stats.first_error;
+}
+
+TEST_F(ProcessHolderReadersTest, SocketInResolvedNamespaceIsHeldNotOpened) {
+  SocketReader reader;
+  const HolderFindings f = Read(&reader, false, true);
+  EXPECT_THAT(f.held,
+              ElementsAre(NamespaceLink{NamespaceType::kNet, kSocketNet}));
+  EXPECT_THAT(f.opened, IsEmpty());
+  EXPECT_THAT(f.how, IsEmpty());
+}
+
+TEST_F(ProcessHolderReadersTest, SocketRefusalEndsTheProcess) {
+  // Without CAP_NET_ADMIN (or ptrace access) the next sockets of the same
+  // process would be refused too: counted once, not tried.
+  ops_.SetSocketError(kSharedSocket, Status::PermissionDenied("fake"));
+  SocketReader reader;
+  const HolderFindings f = Read(&reader);
+  EXPECT_THAT(f.held, IsEmpty());
+  EXPECT_EQ(f.stats.permission_denied, 1u);
+  EXPECT_EQ(f.stats.vanished + f.stats.other, 0u);
+  EXPECT_THAT(ops_.socket_fds(), ElementsAre(std::make_pair(500, 4)));
+}
+
+TEST_F(ProcessHolderReadersTest, ClosedSocketIsVanishedAndTriedAgain) {
+  // Not resolved through fd 4, so fd 5 (the same socket) is asked too.
+  ops_.SetSocketError(kSharedSocket, Status::NotFound("fake: EBADF"));
+  SocketReader reader;
+  const HolderFindings f = Read(&reader);
+  EXPECT_THAT(f.held, IsEmpty());
+  EXPECT_EQ(f.stats.vanished, 2u);
+  EXPECT_EQ(f.stats.permission_denied + f.stats.other, 0u);
+  EXPECT_THAT(ops_.socket_fds(),
+              ElementsAre(std::make_pair(500, 4), std::make_pair(500, 5),
+                          std::make_pair(500, 6)));
+}
+
+TEST_F(ProcessHolderReadersTest, OldKernelSwitchesSocketsOff) {
+  ops_.SetProcessError(Status::Unsupported("fake: ENOSYS"));
+  SocketReader reader;
+  HolderFindings f = Read(&reader);
+  EXPECT_THAT(f.held, IsEmpty());
+  EXPECT_EQ(f.stats.vanished + f.stats.permission_denied + f.stats.other, 0u);
+  EXPECT_EQ(ops_.total().open_process, 1);
+  f = Read(&reader);  // off for good: not even the pidfd is tried
+  EXPECT_EQ(ops_.total().open_process, 1);
+  EXPECT_EQ(ops_.total().open_socket, 0);
+}
+
+TEST_F(ProcessHolderReadersTest, DiscoveryReportsANamespaceOnlyASocketHolds) {
+  Discoverer d(procfs_.get(), &ops_);
+  DiscoveryOptions options;
+  options.sockets = true;
+  options.collect_members = true;
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(options, &g).ok());
+  const NamespaceInfo* n = g.Find(NamespaceType::kNet, kSocketNet);
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->processes, 0u);
+  EXPECT_EQ(n->holders[static_cast<std::size_t>(HolderKind::kSocket)], 1u);
+  EXPECT_EQ(n->held_by, "socket 4 of 500 (holder)");
+  EXPECT_EQ(n->ns_id, std::optional<std::uint64_t>(403));
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kNet)], 2u);
+  const NamespaceInfo* home = g.Find(NamespaceType::kNet, kInitNet);
+  ASSERT_NE(home, nullptr);
+  EXPECT_EQ(home->holders[static_cast<std::size_t>(HolderKind::kSocket)], 0u);
+
+  options.sockets = false;
+  ASSERT_TRUE(d.Discover(options, &g).ok());
+  EXPECT_EQ(g.Find(NamespaceType::kNet, kSocketNet), nullptr);
+  EXPECT_EQ(g.count_by_type[TypeIndex(NamespaceType::kNet)], 1u);
 }
 
 TEST_F(ProcessHolderReadersTest, DiscoveryCountsHoldersAndCgroups) {

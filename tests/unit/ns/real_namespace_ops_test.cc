@@ -2,6 +2,8 @@
 // what any user may ask about the namespaces it is in.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -141,6 +143,42 @@ TEST_F(RealNamespaceOpsTest, NoDescriptorLeaks) {
     }
   }
   EXPECT_EQ(CountOpenFds(*procfs_), before);
+}
+
+TEST_F(RealNamespaceOpsTest, OwnSocketIsInOwnNetNamespace) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root: SIOCGSKNS answers only to CAP_NET_ADMIN";
+  }
+  UniqueFd pidfd;
+  const Status ps = ops_->OpenProcess(::getpid(), &pidfd);
+  if (ps.IsUnsupported()) GTEST_SKIP() << "kernel without pidfd_open";
+  ASSERT_TRUE(ps.ok()) << ps.ToString();
+  const int before = CountOpenFds(*procfs_);
+  const UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(sock.valid());
+  struct stat st {};
+  ASSERT_EQ(::fstat(sock.get(), &st), 0);
+  const auto inode = static_cast<std::uint64_t>(st.st_ino);
+  {
+    NsHandle netns;
+    const Status s =
+        ops_->OpenSocketNamespace(pidfd.get(), sock.get(), inode, &netns);
+    if (s.IsUnsupported()) GTEST_SKIP() << "kernel without pidfd_getfd";
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(netns.type, NamespaceType::kNet);
+    EXPECT_EQ(netns.inode, OpenOwn(NamespaceType::kNet).inode);
+    EXPECT_TRUE(netns.fd.valid());
+  }
+  // Another inode than readlink said: the fd was reused meanwhile.
+  NsHandle other;
+  EXPECT_TRUE(
+      ops_->OpenSocketNamespace(pidfd.get(), sock.get(), inode + 1, &other)
+          .IsNotFound());
+  // A closed fd (EBADF) is gone, not an error.
+  EXPECT_TRUE(ops_->OpenSocketNamespace(pidfd.get(), 1 << 20, inode, &other)
+                  .IsNotFound());
+  // The copies of the socket are closed: one more fd, the socket itself.
+  EXPECT_EQ(CountOpenFds(*procfs_), before + 1);
 }
 
 TEST(RealNamespaceOpsFixtureTest, FixtureLinksCannotBeOpened) {

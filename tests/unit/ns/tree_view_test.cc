@@ -263,6 +263,30 @@ TEST_F(TreeViewTest, HowAProcesslessNamespaceIsHeld) {
                               R"lit()","bind_mounts":[])lit"));
 }
 
+TEST(TreeViewSocketTest, ANamespaceHeldOnlyByASocketSaysSo) {
+  FakeNamespaceOps ops;
+  AddHolders(&ops);
+  std::unique_ptr<ProcFs> procfs;
+  ASSERT_TRUE(ProcFs::Open(kFixtures + "holders", &procfs).ok());
+  Discoverer d(procfs.get(), &ops);
+  NamespaceGraph graph;
+  ASSERT_TRUE(d.Discover(TreeDiscoveryOptions(true), &graph).ok());
+  const std::string text =
+      RenderTree(*procfs, graph, NamespaceType::kNet, TreeFormat::kText);
+  EXPECT_THAT(text, HasSubstr("net:[4026532603] ns_id=403 processes=0 "
+                              "holders=socket:1 (socket 4 of 500 (holder))\n"))
+      << text;
+  const std::string json =
+      RenderTree(*procfs, graph, NamespaceType::kNet, TreeFormat::kJson);
+  EXPECT_TRUE(JsonChecker::Valid(json)) << json;
+  EXPECT_THAT(json, HasSubstr(R"("holders":{"thread":0,"fd":0,"socket":1,)"
+                              R"("bind_mount":0,"for_children":0},)"
+                              R"lit("held_by":"socket 4 of 500 (holder)")lit"));
+  // Without the switch the socket is not followed.
+  ASSERT_TRUE(d.Discover(TreeDiscoveryOptions(false), &graph).ok());
+  EXPECT_EQ(graph.Find(NamespaceType::kNet, 4026532603), nullptr);
+}
+
 TEST_F(TreeViewTest, HoldersBindMountsAndContainers) {
   graph_.cgroups = {"0::/machine.slice/libpod-abc.scope\n", "0::/user.slice\n",
                     "0::/machine.slice/libpod-abc.scope/x\n"};

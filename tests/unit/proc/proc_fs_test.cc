@@ -304,6 +304,44 @@ TEST(ParseNsfsMountsTest, FindsNsfsMountsOnly) {
 }
 
 // ---------------------------------------------------------------------------
+// ParseSocketLink
+
+TEST(ParseSocketLinkTest, SocketInodes) {
+  EXPECT_EQ(ParseSocketLink("socket:[12345]"),
+            std::optional<std::uint64_t>(12345));
+  EXPECT_EQ(ParseSocketLink("socket:[1]"), std::optional<std::uint64_t>(1));
+  EXPECT_EQ(
+      ParseSocketLink("socket:[18446744073709551615]"),
+      std::optional<std::uint64_t>(std::numeric_limits<std::uint64_t>::max()));
+}
+
+TEST(ParseSocketLinkTest, AnythingElse) {
+  for (const char* text : {"",
+                           "socket",
+                           "socket:",
+                           "socket:[",
+                           "socket:[]",
+                           "socket:[0]",
+                           "socket:[12a]",
+                           "socket:[-1]",
+                           "socket:[ 1]",
+                           "socket:[1",
+                           "socket:1]",
+                           "socket:[1]x",
+                           "socket:[1]\n",
+                           " socket:[1]",
+                           "Socket:[1]",
+                           "pipe:[99]",
+                           "net:[4026531840]",
+                           "anon_inode:[eventfd]",
+                           "/dev/null",
+                           "socket:[18446744073709551616]",
+                           "socket:[[1]]"}) {
+    EXPECT_EQ(ParseSocketLink(text), std::nullopt) << '"' << text << '"';
+  }
+}
+
+// ---------------------------------------------------------------------------
 // ProcFs over the fixture trees
 
 std::unique_ptr<ProcFs> OpenFixture(const std::string& scenario) {
@@ -311,6 +349,24 @@ std::unique_ptr<ProcFs> OpenFixture(const std::string& scenario) {
   const Status s = ProcFs::Open(kFixtures + scenario, &fs);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return fs;
+}
+
+TEST(ProcFsTest, ReadSocketFdsListsSocketsOnly) {
+  auto fs = OpenFixture("holders");
+  ASSERT_NE(fs, nullptr);
+  std::vector<SocketFd> sockets;
+  ASSERT_TRUE(fs->ReadSocketFds(500, &sockets).ok());
+  // fds 4 and 5 share one socket; the nsfs fds, the pipe and /dev/null are
+  // left out.
+  ASSERT_EQ(sockets.size(), 3u);
+  EXPECT_EQ(sockets[0].fd, 4);
+  EXPECT_EQ(sockets[0].inode, 12345u);
+  EXPECT_EQ(sockets[1].fd, 5);
+  EXPECT_EQ(sockets[1].inode, 12345u);
+  EXPECT_EQ(sockets[2].fd, 6);
+  EXPECT_EQ(sockets[2].inode, 12346u);
+  EXPECT_TRUE(fs->ReadSocketFds(9999, &sockets).IsNotFound());
+  EXPECT_TRUE(sockets.empty());
 }
 
 TEST(ProcFsTest, OpenMissingRootIsNotFound) {
