@@ -265,8 +265,11 @@ std::optional<std::int64_t> ParseSysctlInteger(std::string_view text) {
   return v;
 }
 
-Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
-                       std::string* out) {
+namespace {
+
+// ReadSmallFileAt, and with "short_read_ends" ReadSingleRecordFileAt.
+Status ReadFileAt(int dir_fd, const char* path, std::size_t limit,
+                  bool short_read_ends, std::string* out) {
   UniqueFd fd(::openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd.valid()) return StatusFromErrno(errno, std::string("open ") + path);
   out->clear();
@@ -287,8 +290,21 @@ Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
       return Status::IoError(std::string("read ") + path + ": larger than " +
                              std::to_string(limit) + " bytes");
     }
+    if (short_read_ends && static_cast<std::size_t>(n) < sizeof(buf)) break;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
+                       std::string* out) {
+  return ReadFileAt(dir_fd, path, limit, false, out);
+}
+
+Status ReadSingleRecordFileAt(int dir_fd, const char* path, std::size_t limit,
+                              std::string* out) {
+  return ReadFileAt(dir_fd, path, limit, true, out);
 }
 
 Status ProcFs::Open(const std::string& root, std::unique_ptr<ProcFs>* out) {
@@ -494,7 +510,7 @@ Status ProcFs::OpenNamespaceIn(int ns_dir, NamespaceType type, UniqueFd* out) {
 
 Status ProcFs::ReadCommOf(pid_t pid, std::string* out) const {
   const std::string path = std::to_string(pid) + "/comm";
-  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 256, out);
+  Status s = ReadSingleRecordFileAt(root_fd_.get(), path.c_str(), 256, out);
   if (!s.ok()) return s;
   if (!out->empty() && out->back() == '\n') out->pop_back();
   return Status::Ok();
@@ -522,8 +538,8 @@ Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
 
 Status ProcFs::ReadCgroupText(pid_t pid, std::string* out) const {
   const std::string path = std::to_string(pid) + "/cgroup";
-  return ReadSmallFileAt(root_fd_.get(), path.c_str(), std::size_t{64} * 1024,
-                         out);
+  return ReadSingleRecordFileAt(root_fd_.get(), path.c_str(),
+                                std::size_t{64} * 1024, out);
 }
 
 Status ProcFs::ReadCgroups(pid_t pid, std::vector<CgroupEntry>* out) const {
