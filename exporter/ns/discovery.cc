@@ -419,9 +419,10 @@ bool Discoverer::ResolveFromCache(const Key& key,
 // a namespace holds a reference to its parent and its owner (pid and user
 // namespaces to their parent, every namespace to its user namespace), so
 // while it lives their inodes cannot have been reused either. False, with
-// nothing resolved, when a relative is not cached (its type was filtered
-// out last time) or the chain is longer than the kernel allows (a cycle
-// that a broken NamespaceOps made up).
+// "key" left unresolved, when a relative is not cached (its type was
+// filtered out last time) or the chain is longer than the kernel allows (a
+// cycle that a broken NamespaceOps made up); relatives taken before that
+// stay taken, rightly: they are pinned all the same.
 bool Discoverer::TrustCached(const Key& key, EntryMap* entries,
                              std::uint32_t depth) {
   if (depth > 2 * kMaxNestingDepth + 2) return false;
