@@ -12,6 +12,10 @@
 //   --opath           open the directory with O_PATH (no file open work)
 //   --list-only       list the PIDs, read no links
 //   --repeat R        walk R times, print each walk's time
+//   --stdin           walk once per line read on stdin (until end of file),
+//                     printing each walk's line at once: one process that a
+//                     driver times walk by walk, as it times the requests
+//                     of one HTTP connection to a server
 //   --proc DIR        the procfs root (default /proc)
 //
 // Output, one line per walk:
@@ -44,6 +48,7 @@ struct Options {
   int opath;
   int list_only;
   int repeat;
+  int from_stdin;
 };
 
 struct PidList {
@@ -167,12 +172,12 @@ static double Now(void) {
 static int Usage(void) {
   fprintf(stderr,
           "usage: floor [--getdents BYTES] [--threads N] [--nsdir] [--opath]\n"
-          "             [--list-only] [--repeat R] [--proc DIR]\n");
+          "             [--list-only] [--repeat R] [--stdin] [--proc DIR]\n");
   return 2;
 }
 
 int main(int argc, char** argv) {
-  struct Options o = {"/proc", 0, 1, 0, 0, 0, 1};
+  struct Options o = {"/proc", 0, 1, 0, 0, 0, 1, 0};
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     int has_value = i + 1 < argc;
@@ -191,6 +196,8 @@ int main(int argc, char** argv) {
       o.opath = 1;
     } else if (strcmp(a, "--list-only") == 0) {
       o.list_only = 1;
+    } else if (strcmp(a, "--stdin") == 0) {
+      o.from_stdin = 1;
     } else {
       return Usage();
     }
@@ -205,7 +212,9 @@ int main(int argc, char** argv) {
   struct PidList list = {NULL, 0, 0};
   struct Work work[64];
   pthread_t tids[64];
-  for (int r = 0; r < o.repeat; ++r) {
+  char line[64];
+  for (int r = 0; o.from_stdin || r < o.repeat; ++r) {
+    if (o.from_stdin && fgets(line, sizeof line, stdin) == NULL) break;
     double start = Now();
     if (ListPids(proc_fd, &o, &list) != 0) {
       fprintf(stderr, "floor: listing %s: %s\n", o.proc, strerror(errno));
@@ -232,6 +241,7 @@ int main(int argc, char** argv) {
     double seconds = Now() - start;
     printf("processes=%ld links=%ld vanished=%ld seconds=%.6f sum=%lu\n",
            processes, links, vanished, seconds, checksum % 1000);
+    if (o.from_stdin) fflush(stdout);
   }
   free(list.pids);
   close(proc_fd);

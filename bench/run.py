@@ -51,8 +51,9 @@ def report_only(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--sizes", default="1000,10000,30000",
-                   help="process counts on the host to measure at (default %(default)s)")
+    p.add_argument("--sizes", default="1000,10000,30000,100000",
+                   help="process counts on the host to measure at, comma-separated; a "
+                        "subset such as 1000,10000 makes a short run (default %(default)s)")
     p.add_argument("--reps", type=int, default=7, help="repetitions per tool and size")
     p.add_argument("--set-size", type=int, default=8, help="processes per set of namespaces")
     p.add_argument("--exporter", default=os.path.join(REPO, "build", "linux_namespace_exporter"))
@@ -66,6 +67,11 @@ def main():
                    help="seconds added to 2 x single scrape for the concurrent limit")
     p.add_argument("--lsns-budget", type=float, default=90.0,
                    help="seconds of lsns runs per size; fewer rounds of lsns beyond it")
+    p.add_argument("--lsns-max-size", type=int, default=30000,
+                   help="no lsns above this many processes (it grows quadratically)")
+    p.add_argument("--floor-args", default="",
+                   help="extra options of floor (e.g. \"--nsdir --opath --getdents 262144\", "
+                        "the exporter's own way of walking)")
     p.add_argument("--quiet-wait", type=float, default=120.0,
                    help="seconds to wait for an idle machine before each size")
     p.add_argument("--settle", type=float, default=3.0,

@@ -140,9 +140,8 @@ void BM_UntrustedLabelValue(benchmark::State& state) {
 }
 BENCHMARK(BM_UntrustedLabelValue);
 
-// Discovery of this host's /proc with a warm cache: with NS_GET_ID (Arg 1;
-// kernels 6.18+) cached attributes are reused, without it (Arg 0, as on
-// older kernels) every namespace is asked its ioctls again on each walk.
+// Discovery of this host's /proc with a warm cache, with and without the
+// witnesses (verify_namespace_ids) and NS_GET_ID (older kernels).
 // Run as root next to a population (bench/populate) to see the cost.
 void BM_DiscoverLiveProc(benchmark::State& state) {
   std::unique_ptr<ProcFs> procfs;
@@ -154,19 +153,28 @@ void BM_DiscoverLiveProc(benchmark::State& state) {
   options.use_ns_get_id = state.range(0) != 0;
   std::unique_ptr<NamespaceOps> ops = NewRealNamespaceOps(options);
   Discoverer discoverer(procfs.get(), ops.get());
+  DiscoveryOptions discovery;
+  discovery.verify_namespace_ids = state.range(1) != 0;
   NamespaceGraph graph;
-  (void)discoverer.Discover(DiscoveryOptions(), &graph);  // warm the cache
+  (void)discoverer.Discover(discovery, &graph);  // warm the cache
   for (auto _ : state) {
-    (void)discoverer.Discover(DiscoveryOptions(), &graph);
+    (void)discoverer.Discover(discovery, &graph);
   }
   state.counters["processes"] =
       static_cast<double>(graph.stats.processes_scanned);
   state.counters["namespaces"] = static_cast<double>(graph.namespaces.size());
   state.counters["resolved"] = static_cast<double>(discoverer.last_resolved());
+  state.counters["witnessed"] =
+      static_cast<double>(discoverer.last_witnessed());
 }
+// Args: {NS_GET_ID used, verify_namespace_ids}. {1, 0} is the default: a
+// namespace whose witness stayed is not opened; {1, 1} opens every one and
+// asks NS_GET_ID; {0, 1} asks every ioctl again (kernels before 6.18).
 BENCHMARK(BM_DiscoverLiveProc)
-    ->Arg(1)
-    ->Arg(0)
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({0, 0})
+    ->Args({0, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -75,6 +75,15 @@ class SizeResult:
     node_exporter_cpu_per_scrape: float = NAN
     exporter_vmhwm_kib: typing.Optional[int] = None
     exporter_vmrss_kib: typing.Optional[int] = None
+    # utime+stime of the floor process per walk.
+    floor_cpu_per_scrape: float = NAN
+    # Body size on the wire with Accept-Encoding: gzip.
+    exporter_gzip_bytes: int = 0
+    # Every exporter measured at this size ("exporter", "exporter_gzip",
+    # "workers2", "holders_none", "holder_<kind>") -> median, samples,
+    # cpu_per_scrape, bytes (on the wire), vmhwm_kib.
+    variants: typing.Dict[str, typing.Dict[str, typing.Any]] = dataclasses.field(
+        default_factory=dict)
     errors: typing.List[str] = dataclasses.field(default_factory=list)
     concurrency: typing.Optional[ConcurrencyResult] = None
 

@@ -2,6 +2,8 @@
 bench/, the scrape targets (the exporter, node_exporter) as servers of the
 common test harness, curl, lsns, and what their output says."""
 
+import gzip as gzip_module
+import http.client
 import os
 import platform
 import re
@@ -13,6 +15,7 @@ import nsexp_harness
 
 from .system import die_with_parent, log
 
+NAN_ = float("nan")
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -143,3 +146,75 @@ def stop_foreign_node_exporters(ours):
         for unit in restart:
             subprocess.run([systemctl, "start", unit])
     return undo
+
+
+class HttpScraper:
+    """One persistent HTTP/1.1 connection to a scrape target, as a
+    Prometheus server keeps one per target: each scrape is one request on
+    it, timed from sending the request to the last byte of the body. A
+    connection the server closed is opened again (that connect is timed with
+    the request it serves)."""
+
+    def __init__(self, port, path="/metrics", gzip=False, timeout=300):
+        self.port = port
+        self.path = path
+        self.gzip = gzip
+        self.timeout = timeout
+        self.conn = None
+
+    def scrape(self):
+        """(wall seconds, HTTP status, bytes on the wire, decoded body)."""
+        headers = {"Accept-Encoding": "gzip" if self.gzip else "identity"}
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                       timeout=self.timeout)
+            t0 = time.perf_counter()
+            try:
+                self.conn.request("GET", self.path, headers=headers)
+                resp = self.conn.getresponse()
+                raw = resp.read()
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if attempt:
+                    return time.perf_counter() - t0, 0, 0, ""
+                continue
+            wall = time.perf_counter() - t0
+            if resp.getheader("Connection", "").lower() == "close":
+                self.close()
+            data = raw
+            if resp.getheader("Content-Encoding", "") == "gzip":
+                data = gzip_module.decompress(raw)
+            return wall, resp.status, len(raw), data.decode("utf-8", "replace")
+        return NAN_, 0, 0, ""
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class FloorProcess:
+    """floor --stdin: one process walking /proc once per request, timed by
+    the driver as it times an HTTP request (a pipe round trip instead of a
+    loopback one)."""
+
+    def __init__(self, binary, extra_args=()):
+        self.proc = subprocess.Popen([binary, "--stdin", *extra_args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1,
+                                     preexec_fn=die_with_parent)
+
+    def walk(self):
+        """(wall seconds, the floor's output line)."""
+        t0 = time.perf_counter()
+        self.proc.stdin.write("walk\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        return time.perf_counter() - t0, line
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()

@@ -39,6 +39,7 @@ CollectorOptions ToCollectorOptions(const RuntimeConfig& config,
   o.discovery.threads = config.threads;
   o.discovery.cgroups = config.containers;
   o.discovery.workers = config.workers;
+  o.discovery.verify_namespace_ids = config.verify_namespace_ids;
   o.metrics.per_namespace_series = config.per_namespace_series;
   o.metrics.exclude_types = config.exclude_types;
   o.metrics.exclude_commands = config.exclude_commands;

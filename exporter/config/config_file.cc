@@ -80,10 +80,10 @@ void ParseLog(const YAML::Node& n, FileConfig* c) {
 }
 
 void ParseCollection(const YAML::Node& n, FileConfig* c) {
-  CheckYamlKeys(
-      n, "collection",
-      {"types", "min_interval", "exclude_kernel_threads", "bind_mounts", "fds",
-       "sockets", "for_children", "threads", "containers", "workers"});
+  CheckYamlKeys(n, "collection",
+                {"types", "min_interval", "exclude_kernel_threads",
+                 "bind_mounts", "fds", "sockets", "for_children", "threads",
+                 "containers", "workers", "verify_namespace_ids"});
   if (n["types"]) {
     c->types = GetTypeSet(n["types"], "collection.types");
     if (c->types.empty()) {
@@ -102,9 +102,13 @@ void ParseCollection(const YAML::Node& n, FileConfig* c) {
     c->min_interval = *d;
   }
   const std::pair<const char*, bool*> switches[] = {
-      {"bind_mounts", &c->bind_mounts}, {"fds", &c->fds},
-      {"sockets", &c->sockets},         {"for_children", &c->for_children},
-      {"threads", &c->threads},         {"containers", &c->containers},
+      {"bind_mounts", &c->bind_mounts},
+      {"fds", &c->fds},
+      {"sockets", &c->sockets},
+      {"for_children", &c->for_children},
+      {"threads", &c->threads},
+      {"containers", &c->containers},
+      {"verify_namespace_ids", &c->verify_namespace_ids},
   };
   for (const auto& [key, field] : switches) {
     if (n[key]) *field = YamlBool(n[key], std::string("collection.") + key);

@@ -47,6 +47,10 @@ struct CollectionSettings {
   // it when the walk's wall time matters more than its CPU time and cores
   // are free (see README and docs/performance.md).
   unsigned workers = 1;
+  // Re-check every cached namespace on every collection (open + NS_GET_ID)
+  // instead of trusting a member process that stayed in it (see
+  // DiscoveryOptions::verify_namespace_ids and docs/performance.md).
+  bool verify_namespace_ids = false;
   // metrics:
   // Export one series per namespace; off leaves the aggregates only.
   bool per_namespace_series = true;

@@ -62,14 +62,18 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
   options_ = options;
   ++generation_;
   last_resolved_ = 0;
+  last_witnessed_ = 0;
   *out = NamespaceGraph();
 
   std::vector<pid_t> pids;
-  Status ls = procfs_->ListPids(&pids);
+  std::vector<std::uint64_t> dir_inodes;
+  Status ls = procfs_->ListPids(&pids, &dir_inodes);
   if (!ls.ok()) return ls;
 
   Run run;
   run.stats = &out->stats;
+  run.pids = &pids;
+  run.dir_inodes = &dir_inodes;
   run.entries.reserve(pids.size() / 4 + 64);
   run.own_links.assign(pids.size(), {});
   const std::size_t workers =
@@ -81,6 +85,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
       WalkProcess(pids[i], i, &run);
     }
   }
+  ProveDeferred(&run);
   ReadOtherHolders(pids, &run);
   EvictUnseen();
   BuildGraph(&run, out);
@@ -298,10 +303,12 @@ void Discoverer::AddMember(ProcessScan* scan, Entry* e) {
   e->info.command = scan->comm;
 }
 
-// Opens the namespace "e" through this member, while its ns handle is
-// open, and resolves it. A failure leaves it unresolved: the next member
-// retries. In a worker's slice the attributes go to the shared run, under
-// resolve_mu_, unless another worker resolved it already.
+// Resolves the namespace "e" from the cache when its witness vouches for
+// it, or else opens it through this member, while its ns handle is open,
+// resolves it and makes this member its witness. A failure leaves it
+// unresolved: the next member retries. In a worker's slice the attributes
+// go to the shared run, under resolve_mu_, unless another worker resolved
+// it already.
 void Discoverer::OpenAndResolve(const NamespaceLink& link, ProcessScan* scan,
                                 Run* run, Entry* e) {
   Run* target = run;
@@ -314,10 +321,15 @@ void Discoverer::OpenAndResolve(const NamespaceLink& link, ProcessScan* scan,
       return;
     }
   }
+  if (TryWitness(link, *scan, run->shared == nullptr, target)) {
+    e->resolved = true;
+    return;
+  }
   NsHandle handle;
   const Status hs = ops_->Open(scan->ns_dir, link, &handle);
   if (hs.ok()) {
     Resolve(handle, target);
+    SetWitness(Key{link.type, link.inode}, scan->pid, scan->index, *target);
     e->resolved = true;
   } else if (hs.IsNotFound()) {
     scan->missing = true;
@@ -397,37 +409,134 @@ bool Discoverer::ResolveFromCache(const Key& key,
   if (it == cache_.end()) return false;
   const Attributes& a = it->second.attrs;
   // An inode can be reused by a new namespace, between two walks too; the
-  // id cannot. Without ids (kernels before 6.18) nothing proves that the
-  // cached namespace is this one, so its attributes are asked again.
+  // id cannot. Without ids (kernels before 6.18) nothing here proves that
+  // the cached namespace is this one, so its attributes are asked again.
   if (!ns_id || !a.ns_id || *ns_id != *a.ns_id) return false;
-  // The relatives must be known too, from this walk or from the cache; a
-  // relative is pinned by this namespace, so its attributes still hold.
-  std::vector<Key> missing;
-  if (a.parent_inode) missing.push_back(Key{key.type, *a.parent_inode});
+  return TrustCached(key, entries, 0);
+}
+
+// Takes the attributes of a namespace proven to be the cached one from the
+// cache, and those of its relatives that this run has not resolved yet:
+// a namespace holds a reference to its parent and its owner (pid and user
+// namespaces to their parent, every namespace to its user namespace), so
+// while it lives their inodes cannot have been reused either. False, with
+// "key" left unresolved, when a relative is not cached (its type was
+// filtered out last time) or the chain is longer than the kernel allows (a
+// cycle that a broken NamespaceOps made up); relatives taken before that
+// stay taken, rightly: they are pinned all the same.
+bool Discoverer::TrustCached(const Key& key, EntryMap* entries,
+                             std::uint32_t depth) {
+  if (depth > 2 * kMaxNestingDepth + 2) return false;
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return false;
+  const Attributes& a = it->second.attrs;
+  std::vector<Key> relatives;
+  if (a.parent_inode) relatives.push_back(Key{key.type, *a.parent_inode});
   if (a.owner_inode && key.type != NamespaceType::kUser) {
-    missing.push_back(Key{NamespaceType::kUser, *a.owner_inode});
+    relatives.push_back(Key{NamespaceType::kUser, *a.owner_inode});
   }
-  for (const Key& rel : missing) {
+  for (const Key& rel : relatives) {
     if (!Selected(rel.type)) continue;
     auto e = entries->find(rel);
     if (e != entries->end() && e->second.resolved) continue;
-    Entry& re = (*entries)[rel];
-    re.info.type = rel.type;
-    re.info.inode = rel.inode;
-    auto rc = cache_.find(rel);
-    if (rc == cache_.end() ||
-        !ResolveFromCache(rel, rc->second.attrs.ns_id, entries)) {
-      return false;
-    }
+    if (!TrustCached(rel, entries, depth + 1)) return false;
   }
-  Entry& e = (*entries)[key];
-  e.info.ns_id = ns_id ? ns_id : a.ns_id;
+  Entry& e = EntryFor(NamespaceLink{key.type, key.inode}, entries);
+  e.info.ns_id = a.ns_id;
   e.info.parent_inode = a.parent_inode;
   e.info.owner_inode = a.owner_inode;
   e.info.owner_uid = a.owner_uid;
   e.resolved = true;
   it->second.generation = generation_;
   return true;
+}
+
+// The position of "pid" in the run's PID list.
+std::optional<std::size_t> Discoverer::IndexOf(pid_t pid,
+                                               const Run& top) const {
+  const std::vector<pid_t>& pids = *top.pids;
+  auto it = std::lower_bound(pids.begin(), pids.end(), pid);
+  if (it == pids.end() || *it != pid) return std::nullopt;
+  return static_cast<std::size_t>(it - pids.begin());
+}
+
+// Makes the process at "index" of the PID list the witness of a cached
+// namespace that it is a member of.
+void Discoverer::SetWitness(const Key& key, pid_t pid, std::size_t index,
+                            const Run& top) {
+  auto it = cache_.find(key);
+  if (it == cache_.end() || top.dir_inodes == nullptr) return;
+  it->second.witness = Witness{pid, (*top.dir_inodes)[index]};
+}
+
+// Stage 2 without a system call, for a namespace the walk meets first in
+// "scan" (the link it just read): true when it is resolved from the cache
+// because "scan" is its witness, or set aside in top->deferred (marked
+// resolved) because its witness is another process of this walk, still
+// the same one, whose links are not read yet. "serial": the walk is on one
+// thread, so a witness earlier in the PID list has been read already.
+// False when nothing vouches for the cached answer: open it.
+bool Discoverer::TryWitness(const NamespaceLink& link, const ProcessScan& scan,
+                            bool serial, Run* top) {
+  if (options_.verify_namespace_ids || top->dir_inodes == nullptr) {
+    return false;
+  }
+  const Key key{link.type, link.inode};
+  auto it = cache_.find(key);
+  if (it == cache_.end() || !it->second.witness) return false;
+  const Witness w = *it->second.witness;
+  const std::optional<std::size_t> at = IndexOf(w.pid, *top);
+  // The PID is gone, or taken by a new process: nothing vouches any more.
+  if (!at || (*top->dir_inodes)[*at] != w.dir_inode) return false;
+  if (*at == scan.index) {
+    if (!TrustCached(key, &top->entries, 0)) return false;
+    ++last_witnessed_;
+    return true;
+  }
+  // Read already, and it did not lead here: it moved, or its open failed.
+  if (serial && *at < scan.index) return false;
+  EntryFor(link, &top->entries).resolved = true;
+  top->deferred.push_back(key);
+  return true;
+}
+
+// After the walk: each namespace set aside for its witness is taken from
+// the cache when the witness read the same inode, and resolved through its
+// lowest member otherwise.
+void Discoverer::ProveDeferred(Run* run) {
+  for (const Key& key : run->deferred) {
+    auto it = cache_.find(key);
+    std::optional<std::size_t> at;
+    if (it != cache_.end() && it->second.witness) {
+      at = IndexOf(it->second.witness->pid, *run);
+    }
+    if (at && run->own_links[*at][TypeIndex(key.type)] == key.inode &&
+        TrustCached(key, &run->entries, 0)) {
+      ++last_witnessed_;
+      continue;
+    }
+    ResolveThroughMember(key, run);
+  }
+  run->deferred.clear();
+}
+
+// Opens a namespace through its lowest member, resolves it and makes that
+// member its witness. When the member has exited by now the namespace stays
+// unresolved (a holder reader may still resolve it), as when every member
+// of a namespace exits between its readlink and its open.
+void Discoverer::ResolveThroughMember(const Key& key, Run* run) {
+  Entry& e = EntryFor(NamespaceLink{key.type, key.inode}, &run->entries);
+  e.resolved = false;
+  const pid_t pid = e.info.pid;
+  if (pid == 0) return;
+  UniqueFd ns_dir;
+  if (!procfs_->OpenPidNs(pid, &ns_dir).ok()) return;
+  NsHandle handle;
+  const NamespaceLink link{key.type, key.inode};
+  if (!ops_->Open(ns_dir.get(), link, &handle).ok()) return;
+  Resolve(handle, run);
+  const std::optional<std::size_t> at = IndexOf(pid, *run);
+  if (at) SetWitness(key, pid, *at, *run);
 }
 
 void Discoverer::ResolveByIoctl(const NsHandle& handle,
@@ -476,7 +585,7 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
   e.info.parent_inode = a.parent_inode;
   e.info.owner_inode = a.owner_inode;
   e.info.owner_uid = a.owner_uid;
-  cache_[key] = CacheEntry{a, generation_};
+  cache_[key] = CacheEntry{a, generation_, std::nullopt};
 }
 
 // ---------------------------------------------------------------------------

@@ -59,6 +59,13 @@ struct DiscoveryOptions {
   // free: the walk is system calls on /proc, which scale with cores. Values
   // above the number of PIDs are cut to it; 0 counts as 1.
   unsigned workers = 1;
+  // Re-check every cached namespace on every run by opening it and asking
+  // NS_GET_ID (or, without NS_GET_ID, all its ioctls again), as the only
+  // proof that an inode still names the namespace the cache describes.
+  // Off, a namespace whose witness (see Discoverer) is still the same
+  // process and still reads the same inode is taken from the cache without
+  // opening it; see the residual risk there.
+  bool verify_namespace_ids = false;
 };
 
 // Runs discovery in four stages, each a function below:
@@ -72,9 +79,23 @@ struct DiscoveryOptions {
 //  2. attributes: the nsfs ioctls once per namespace, for each namespace
 //     the walk meets first, while the member's handle is open; their
 //     answers (parent, owner, owner uid, id) are kept across runs, keyed by
-//     (type, inode); inodes are reused, so a kept answer is used only when
-//     NS_GET_ID (Linux 6.18) proves the namespace is the same, and asked
-//     again on every run without it.
+//     (type, inode). Inodes are reused, so a kept answer is used only when
+//     the namespace is proven to be the same one:
+//     - by its witness: the member process through which it was opened (or
+//       last proven) is still the same process (same PID, and the same
+//       d_ino of its /proc/PID directory, which a new process reusing the
+//       PID does not get) and its link still reads the same inode. A live
+//       member pins the namespace, so its inode cannot have gone to another
+//       one, unless that very process left it and entered a newer namespace
+//       that took the freed inode between two runs (setns(2) or unshare(2);
+//       impossible for pid and time, whose setns and unshare only change
+//       what children get). That residual is accepted unless
+//       DiscoveryOptions::verify_namespace_ids is set. A relative (parent,
+//       owner) of a proven namespace is pinned by it and taken from the
+//       cache too;
+//     - otherwise (no witness, a new PID, a witness gone or moved, or
+//       verify_namespace_ids): by opening it and asking NS_GET_ID (Linux
+//       6.18), and asking every ioctl again where the kernel has no ids.
 //     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
 //     member processes;
 //  3. other holders: each HolderReader (*_for_children, threads, fds,
@@ -112,6 +133,9 @@ class Discoverer {
   // Number of namespaces resolved with ioctls (not from the cache) by the
   // last Discover(). For tests and the debug log.
   std::size_t last_resolved() const { return last_resolved_; }
+  // Number of namespaces the last Discover() took from the cache on their
+  // witness's word, without opening them. For tests and the debug log.
+  std::size_t last_witnessed() const { return last_witnessed_; }
 
  private:
   struct Key {
@@ -133,12 +157,19 @@ class Discoverer {
     std::optional<std::uint64_t> owner_inode;
     std::optional<uid_t> owner_uid;
   };
+  // A member process that vouches for a cached namespace: see stage 2.
+  struct Witness {
+    pid_t pid = 0;
+    std::uint64_t dir_inode = 0;  // d_ino of /proc/PID when it was a member
+  };
   struct CacheEntry {
     Attributes attrs;
     std::uint64_t generation = 0;  // last Discover() that saw it
+    std::optional<Witness> witness;
   };
   struct Entry {
     NamespaceInfo info;
+    // Attributes known, or (in Run::deferred) waiting for the witness.
     bool resolved = false;
     // Member processes by index into Run::cgroups.
     std::unordered_map<std::uint32_t, std::uint32_t> cgroup_counts;
@@ -158,6 +189,11 @@ class Discoverer {
     // attributes and own_links, guarded by resolve_mu_ (own_links only by
     // distinct indices). Null in the run of Discover() itself.
     Run* shared = nullptr;
+    // In the run of Discover() only: the PID list and the d_ino of each
+    // /proc/PID, and the namespaces whose witness is later in the walk.
+    const std::vector<pid_t>* pids = nullptr;
+    const std::vector<std::uint64_t>* dir_inodes = nullptr;
+    std::vector<Key> deferred;
   };
   // What the walk learned of one process; see WalkProcess.
   struct ProcessScan;
@@ -182,6 +218,13 @@ class Discoverer {
   void Resolve(const NsHandle& handle, Run* run);
   bool ResolveFromCache(const Key& key, std::optional<std::uint64_t> ns_id,
                         EntryMap* entries);
+  bool TrustCached(const Key& key, EntryMap* entries, std::uint32_t depth);
+  bool TryWitness(const NamespaceLink& link, const ProcessScan& scan,
+                  bool serial, Run* top);
+  std::optional<std::size_t> IndexOf(pid_t pid, const Run& top) const;
+  void SetWitness(const Key& key, pid_t pid, std::size_t index, const Run& top);
+  void ProveDeferred(Run* run);
+  void ResolveThroughMember(const Key& key, Run* run);
   void ResolveByIoctl(const NsHandle& handle,
                       std::optional<std::uint64_t> ns_id, Run* run);
   void EnsureRelative(const NsHandle& relative, Run* run);
@@ -208,6 +251,7 @@ class Discoverer {
   std::uint64_t generation_ = 0;
   bool id_supported_ = true;  // false once NS_GET_ID said "unsupported"
   std::size_t last_resolved_ = 0;
+  std::size_t last_witnessed_ = 0;
   // Serialises stage 2 (cache_, id_supported_, last_resolved_, ops_ and the
   // shared run's entries and stats) between the workers of a parallel walk.
   std::mutex resolve_mu_;

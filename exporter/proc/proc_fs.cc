@@ -266,8 +266,11 @@ std::optional<std::int64_t> ParseSysctlInteger(std::string_view text) {
   return v;
 }
 
-Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
-                       std::string* out) {
+namespace {
+
+// ReadSmallFileAt, and with "short_read_ends" ReadSingleRecordFileAt.
+Status ReadFileAt(int dir_fd, const char* path, std::size_t limit,
+                  bool short_read_ends, std::string* out) {
   UniqueFd fd(::openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd.valid()) return StatusFromErrno(errno, std::string("open ") + path);
   out->clear();
@@ -288,8 +291,21 @@ Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
       return Status::IoError(std::string("read ") + path + ": larger than " +
                              std::to_string(limit) + " bytes");
     }
+    if (short_read_ends && static_cast<std::size_t>(n) < sizeof(buf)) break;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ReadSmallFileAt(int dir_fd, const char* path, std::size_t limit,
+                       std::string* out) {
+  return ReadFileAt(dir_fd, path, limit, false, out);
+}
+
+Status ReadSingleRecordFileAt(int dir_fd, const char* path, std::size_t limit,
+                              std::string* out) {
+  return ReadFileAt(dir_fd, path, limit, true, out);
 }
 
 Status ProcFs::Open(const std::string& root, std::unique_ptr<ProcFs>* out) {
@@ -304,10 +320,12 @@ namespace {
 // Lists the entries of "dir" (an open directory) that are decimal numbers,
 // ascending, with getdents64 and a buffer of "buf_size" bytes: a few calls list
 // tens of thousands of entries, where readdir(3) would make one call per 32
-// KiB. Heap, not thread_local: a large static TLS block makes pthread_create
-// fail for threads with small stacks (CivetWeb's workers).
-Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
-                          std::vector<int>* out) {
+// KiB. Each comes with the d_ino getdents64 gave for it. Heap, not
+// thread_local: a large static TLS block makes pthread_create fail for
+// threads with small stacks (CivetWeb's workers).
+Status ListNumericEntriesWithInodes(
+    int dir, std::size_t buf_size, const char* what,
+    std::vector<std::pair<int, std::uint64_t>>* out) {
   out->clear();
   std::unique_ptr<char[]> storage(new char[buf_size]);
   char* buf = storage.get();
@@ -326,26 +344,49 @@ Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
       if (name[0] < '0' || name[0] > '9') continue;
       if (name[0] == '0' && name[1] != '\0') continue;
       int v = 0;
-      if (ParseDecimal(std::string_view(name), &v)) out->push_back(v);
+      if (ParseDecimal(std::string_view(name), &v)) {
+        out->emplace_back(v, static_cast<std::uint64_t>(d->d_ino));
+      }
     }
   }
   std::sort(out->begin(), out->end());
   return Status::Ok();
 }
 
+// ListNumericEntriesWithInodes without the inodes.
+Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
+                          std::vector<int>* out) {
+  std::vector<std::pair<int, std::uint64_t>> entries;
+  Status s = ListNumericEntriesWithInodes(dir, buf_size, what, &entries);
+  out->clear();
+  out->reserve(entries.size());
+  for (const auto& e : entries) out->push_back(e.first);
+  return s;
+}
+
 }  // namespace
 
 Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
+  return ListPids(pids, nullptr);
+}
+
+Status ProcFs::ListPids(std::vector<pid_t>* pids,
+                        std::vector<std::uint64_t>* dir_inodes) const {
   pids->clear();
+  if (dir_inodes != nullptr) dir_inodes->clear();
   UniqueFd dir(
       ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
-  std::vector<int> entries;
-  Status s = ListNumericEntries(dir.get(), std::size_t{256} * 1024,
-                                root_.c_str(), &entries);
+  std::vector<std::pair<int, std::uint64_t>> entries;
+  Status s = ListNumericEntriesWithInodes(dir.get(), std::size_t{256} * 1024,
+                                          root_.c_str(), &entries);
   if (!s.ok()) return s;
-  for (int e : entries) {
-    if (e > 0) pids->push_back(e);
+  pids->reserve(entries.size());
+  if (dir_inodes != nullptr) dir_inodes->reserve(entries.size());
+  for (const auto& [pid, inode] : entries) {
+    if (pid <= 0) continue;
+    pids->push_back(pid);
+    if (dir_inodes != nullptr) dir_inodes->push_back(inode);
   }
   return Status::Ok();
 }
@@ -510,7 +551,7 @@ Status ProcFs::OpenNamespaceIn(int ns_dir, NamespaceType type, UniqueFd* out) {
 
 Status ProcFs::ReadCommOf(pid_t pid, std::string* out) const {
   const std::string path = std::to_string(pid) + "/comm";
-  Status s = ReadSmallFileAt(root_fd_.get(), path.c_str(), 256, out);
+  Status s = ReadSingleRecordFileAt(root_fd_.get(), path.c_str(), 256, out);
   if (!s.ok()) return s;
   if (!out->empty() && out->back() == '\n') out->pop_back();
   return Status::Ok();
@@ -538,8 +579,8 @@ Status ProcFs::ReadStatus(pid_t pid, ProcessStatus* out) const {
 
 Status ProcFs::ReadCgroupText(pid_t pid, std::string* out) const {
   const std::string path = std::to_string(pid) + "/cgroup";
-  return ReadSmallFileAt(root_fd_.get(), path.c_str(), std::size_t{64} * 1024,
-                         out);
+  return ReadSingleRecordFileAt(root_fd_.get(), path.c_str(),
+                                std::size_t{64} * 1024, out);
 }
 
 Status ProcFs::ReadCgroups(pid_t pid, std::vector<CgroupEntry>* out) const {

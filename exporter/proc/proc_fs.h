@@ -143,6 +143,16 @@ class ProcFs {
   // all digits are ignored.
   [[nodiscard]] Status ListPids(std::vector<pid_t>* pids) const;
 
+  // ListPids, and into *dir_inodes (same length, same order) the inode
+  // number getdents64 gave for each /proc/PID directory. On procfs that
+  // number is the directory's inode, made when the process's directory is
+  // first looked up and kept while the process lives: a new process that
+  // reuses the PID gets a new one (a number can also change for the same
+  // process when the kernel drops its cached directory under memory
+  // pressure, never the other way round).
+  [[nodiscard]] Status ListPids(std::vector<pid_t>* pids,
+                                std::vector<std::uint64_t>* dir_inodes) const;
+
   // Opens /proc/PID/ns as an O_PATH directory handle, for the walk: reading
   // the links relative to it looks up one path component per link instead
   // of two (measured 8% faster at 10k processes). kNotFound when the process
@@ -247,5 +257,15 @@ class ProcFs {
 // bytes is an IoError ("larger than N bytes"), never a truncated read.
 [[nodiscard]] Status ReadSmallFileAt(int dir_fd, const char* path,
                                      std::size_t limit, std::string* out);
+
+// ReadSmallFileAt for a file that the kernel hands over whole in one read
+// when the buffer is large enough: a regular file, or a /proc file made by
+// single_open() (a seq_file of one record, such as /proc/PID/cgroup and
+// /proc/PID/comm: seq_read copies all it has and ends). A read shorter than
+// the buffer is then the end of the file, and the read that would return 0
+// is not made: one system call less per process and scrape.
+[[nodiscard]] Status ReadSingleRecordFileAt(int dir_fd, const char* path,
+                                            std::size_t limit,
+                                            std::string* out);
 
 }  // namespace nsexp

@@ -233,6 +233,7 @@ TEST(ConfigFileTest, EmptyFileGivesDefaults) {
     EXPECT_FALSE(cfg.threads);
     EXPECT_TRUE(cfg.containers);
     EXPECT_EQ(cfg.workers, 1u);
+    EXPECT_FALSE(cfg.verify_namespace_ids);
     EXPECT_TRUE(cfg.per_namespace_series);
     EXPECT_EQ(cfg.exclude_types, defaults.exclude_types);
     EXPECT_TRUE(cfg.exclude_commands.empty());
@@ -264,6 +265,7 @@ collection:
   threads: true
   containers: false
   workers: 4
+  verify_namespace_ids: true
 metrics:
   per_namespace_series: FALSE
 filters:
@@ -289,6 +291,7 @@ filters:
   EXPECT_TRUE(cfg.threads);
   EXPECT_FALSE(cfg.containers);
   EXPECT_EQ(cfg.workers, 4u);
+  EXPECT_TRUE(cfg.verify_namespace_ids);
   EXPECT_FALSE(cfg.per_namespace_series);
   EXPECT_EQ(cfg.exclude_types,
             NamespaceTypeSet({NamespaceType::kMnt, NamespaceType::kUts}));

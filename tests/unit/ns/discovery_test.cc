@@ -726,6 +726,34 @@ TEST_F(HolderStageTest, OpenedNamespacesAreResolvedAndHeldOnesListed) {
   EXPECT_EQ(g.stats.other, 0u) << g.stats.first_other;
 }
 
+TEST_F(HolderStageTest, NamespaceWithoutAWitnessIsCheckedAgainEachWalk) {
+  AddBasic(&ops_);
+  AddUser(&ops_, 4026532700, kInitUser, 1000, 700);
+  AddPid(&ops_, 4026532701, kBasicPid, 4026532700, 701);
+  shared_.to_open = {{NamespaceType::kPid, 4026532701}};
+  Run("basic");
+  ops_.ResetCalls();
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  // Held by no process: no witness, so NS_GET_ID proves it again (and its
+  // owner, pinned by it, comes from the cache); the walk's namespaces are
+  // vouched for by their members.
+  EXPECT_EQ(ops_.calls(4026532701).id, 1);
+  EXPECT_EQ(ops_.calls(4026532701).parent, 0);
+  EXPECT_EQ(ops_.calls(4026532700).id, 0);
+  EXPECT_EQ(ops_.calls(kBasicPid).open, 0);
+  EXPECT_EQ(ops_.total().id, 1);
+  EXPECT_EQ(Get(second, NamespaceType::kPid, 4026532701).parent_inode,
+            std::optional<std::uint64_t>(kBasicPid));
+
+  // A new namespace that took its inode is asked about afresh.
+  ops_.at(4026532701).id = 702;
+  ops_.at(4026532701).parent = kInitPid;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  EXPECT_EQ(Get(second, NamespaceType::kPid, 4026532701).parent_inode,
+            std::optional<std::uint64_t>(kInitPid));
+}
+
 TEST_F(HolderStageTest, StatsPerReaderStayOutOfTheWalksCounts) {
   AddBasic(&ops_);
   shared_.held = {{NamespaceType::kNet, kBasicNet}};
@@ -852,6 +880,16 @@ TEST(DiscoveryDepthTest, ParentCycleFromABrokenOpsEnds) {
 // ---------------------------------------------------------------------------
 // The attribute cache
 
+// Options that re-check every cached namespace by its ioctls, as when no
+// witness process vouches for it. The fixture trees never change between
+// two walks, so the tests that make a namespace take a cached inode behind
+// unchanged processes (what the witness cannot see) ask for this.
+DiscoveryOptions Verifying() {
+  DiscoveryOptions o;
+  o.verify_namespace_ids = true;
+  return o;
+}
+
 // The fields the cache must reproduce.
 void ExpectSameGraph(const NamespaceGraph& a, const NamespaceGraph& b) {
   ASSERT_EQ(a.namespaces.size(), b.namespaces.size());
@@ -896,13 +934,13 @@ TEST_F(DiscoveryTest, WithoutIdsTheCacheIsNotTrusted) {
   // Nothing but NS_GET_ID tells a namespace from a newer one that took its
   // inode, so without ids every walk asks the ioctls again.
   AddBasic(&ops_, /*with_ids=*/false);
-  const NamespaceGraph first = Run("basic");
+  const NamespaceGraph first = Run("basic", Verifying());
   const int relations = ops_.total().relations();
   const std::size_t resolved = discoverer_->last_resolved();
   EXPECT_GT(relations, 0);
   ops_.ResetCalls();
   NamespaceGraph second;
-  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  ASSERT_TRUE(discoverer_->Discover(Verifying(), &second).ok());
   EXPECT_EQ(ops_.total().relations(), relations);
   EXPECT_EQ(discoverer_->last_resolved(), resolved);
   EXPECT_EQ(ops_.total().id, 0);  // known to be unsupported
@@ -912,14 +950,14 @@ TEST_F(DiscoveryTest, WithoutIdsTheCacheIsNotTrusted) {
 TEST_F(DiscoveryTest, WithoutIdsAReusedInodeBetweenTwoWalksIsAskedAgain) {
   AddNested(&ops_);
   for (std::uint64_t inode : {kP1, kP2, kP3}) ops_.at(inode).id.reset();
-  const NamespaceGraph first = Run("nested");
+  const NamespaceGraph first = Run("nested", Verifying());
   EXPECT_EQ(Get(first, NamespaceType::kPid, kP2).parent_inode,
             std::optional<std::uint64_t>(kP1));
 
   // P2's inode now belongs to a new namespace under P3; no id says so.
   ops_.at(kP2).parent = kP3;
   NamespaceGraph second;
-  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  ASSERT_TRUE(discoverer_->Discover(Verifying(), &second).ok());
   const NamespaceInfo& p2 = Get(second, NamespaceType::kPid, kP2);
   EXPECT_EQ(p2.parent_inode, std::optional<std::uint64_t>(kP3));
   EXPECT_EQ(p2.depth, 2u);
@@ -929,7 +967,7 @@ TEST_F(DiscoveryTest, WithoutIdsAReusedInodeBetweenTwoWalksIsAskedAgain) {
 
 TEST_F(DiscoveryTest, ChangedIdForTheSameInodeIsResolvedAgain) {
   AddNested(&ops_);
-  const NamespaceGraph first = Run("nested");
+  const NamespaceGraph first = Run("nested", Verifying());
   EXPECT_EQ(Get(first, NamespaceType::kPid, kP2).parent_inode,
             std::optional<std::uint64_t>(kP1));
 
@@ -938,7 +976,7 @@ TEST_F(DiscoveryTest, ChangedIdForTheSameInodeIsResolvedAgain) {
   ops_.at(kP2).parent = kP3;
   ops_.ResetCalls();
   NamespaceGraph second;
-  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  ASSERT_TRUE(discoverer_->Discover(Verifying(), &second).ok());
   const NamespaceInfo& p2 = Get(second, NamespaceType::kPid, kP2);
   EXPECT_EQ(p2.ns_id, std::optional<std::uint64_t>(999));
   EXPECT_EQ(p2.parent_inode, std::optional<std::uint64_t>(kP3));
@@ -979,6 +1017,159 @@ TEST_F(DiscoveryTest, NamespaceNotSeenIsDroppedFromTheCache) {
   EXPECT_EQ(ops_.calls(kBasicPid).parent, 1);
   EXPECT_EQ(ops_.calls(kInitPid).parent, 0);
   EXPECT_EQ(d.last_resolved(), 5u);
+}
+
+// Replaces the fixture process "from" with a copy at "to" (a new directory,
+// made while the old one still exists, so its inode number differs): a new
+// process that took the PID, or joined the same namespaces.
+void CopyProcess(const std::string& root, const std::string& from,
+                 const std::string& to, bool remove_old) {
+  const std::string tmp = root + "/" + to + ".new";
+  fs::copy(root + "/" + from, tmp,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  if (remove_old) fs::remove_all(root + "/" + from);
+  fs::rename(tmp, root + "/" + to);
+}
+
+TEST_F(DiscoveryTest, WitnessThatStaysKeepsTheEntryWithoutSystemCalls) {
+  AddBasic(&ops_);
+  const NamespaceGraph first = Run("basic");
+  EXPECT_EQ(discoverer_->last_witnessed(), 0u);
+  ops_.ResetCalls();
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  // No open, no NS_GET_ID, no relation ioctl: every namespace is vouched
+  // for by the member it was opened through (12), or pinned by one (the
+  // initial user namespace, the owner of them all).
+  EXPECT_EQ(ops_.total().open, 0);
+  EXPECT_EQ(ops_.total().id, 0);
+  EXPECT_EQ(ops_.total().relations(), 0);
+  EXPECT_EQ(discoverer_->last_witnessed(), 12u);
+  EXPECT_EQ(discoverer_->last_resolved(), 0u);
+  EXPECT_EQ(discoverer_->cache_size(), 13u);
+  ExpectSameGraph(first, second);
+}
+
+TEST_F(DiscoveryTest, WitnessOnlyWithoutIdsToo) {
+  // Without NS_GET_ID the witness is the only proof that saves the ioctls.
+  AddBasic(&ops_, /*with_ids=*/false);
+  const NamespaceGraph first = Run("basic");
+  ops_.ResetCalls();
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(DiscoveryOptions(), &second).ok());
+  EXPECT_EQ(ops_.total().open, 0);
+  EXPECT_EQ(ops_.total().relations(), 0);
+  ExpectSameGraph(first, second);
+}
+
+TEST_F(DiscoveryTest, VerifyNamespaceIdsOpensEveryNamespaceEachWalk) {
+  AddBasic(&ops_);
+  const NamespaceGraph first = Run("basic", Verifying());
+  ops_.ResetCalls();
+  NamespaceGraph second;
+  ASSERT_TRUE(discoverer_->Discover(Verifying(), &second).ok());
+  EXPECT_EQ(ops_.total().open, 12);
+  EXPECT_EQ(ops_.total().id, 12);
+  EXPECT_EQ(ops_.total().relations(), 0);  // the ids matched
+  EXPECT_EQ(discoverer_->last_witnessed(), 0u);
+  ExpectSameGraph(first, second);
+}
+
+TEST_F(DiscoveryTest, PidReusedByANewProcessForcesARecheck) {
+  AddBasic(&ops_);
+  TempTree tree("basic");
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops_);
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).ns_id,
+            std::optional<std::uint64_t>(100));
+
+  // PID 1200, the container's witness, is now a new process (its /proc
+  // directory has another inode) in a new net namespace that took the old
+  // one's inode.
+  CopyProcess(tree.root(), "1200", "1200", /*remove_old=*/true);
+  ops_.at(kBasicNet).id = 777;
+  ops_.ResetCalls();
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).ns_id,
+            std::optional<std::uint64_t>(777));
+  EXPECT_EQ(ops_.calls(kBasicNet).open, 1);
+  EXPECT_EQ(ops_.calls(kBasicNet).owner, 1);  // asked again: a new id
+  // The container's other namespaces: opened once each, and kept by id.
+  EXPECT_EQ(ops_.calls(kBasicPid).open, 1);
+  EXPECT_EQ(ops_.calls(kBasicPid).parent, 0);
+  // The host's witnesses stayed.
+  EXPECT_EQ(ops_.calls(kInitNet).open, 0);
+  EXPECT_EQ(d.last_witnessed(), 7u);
+
+  // The new process is the witness from now on.
+  ops_.ResetCalls();
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(ops_.total().open, 0);
+}
+
+TEST_F(DiscoveryTest, WitnessThatMovedForcesARecheckThroughAnotherMember) {
+  AddBasic(&ops_);
+  TempTree tree("basic");
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops_);
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+
+  // The witness 1200 moved to the host's net namespace (setns); 1201 is
+  // the container's last member and opens it.
+  const std::string link = tree.root() + "/1200/ns/net";
+  fs::remove(link);
+  fs::create_symlink("net:[" + std::to_string(kInitNet) + "]", link);
+  ops_.ResetCalls();
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(ops_.calls(kBasicNet).open, 1);
+  EXPECT_EQ(ops_.calls(kBasicNet).id, 1);
+  EXPECT_EQ(ops_.total().open, 1);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).pid, 1201);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).ns_id,
+            std::optional<std::uint64_t>(100));
+}
+
+TEST_F(DiscoveryTest, WitnessLaterInTheWalkIsAwaited) {
+  AddBasic(&ops_);
+  TempTree tree("basic");
+  auto procfs = OpenTree(tree.root());
+  ASSERT_NE(procfs, nullptr);
+  Discoverer d(procfs.get(), &ops_);
+  NamespaceGraph g;
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+
+  // A new process 1199 joins the container: the walk meets the container's
+  // namespaces there first, before their witness 1200.
+  CopyProcess(tree.root(), "1200", "1199", /*remove_old=*/false);
+  ops_.ResetCalls();
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(ops_.total().open, 0);
+  EXPECT_EQ(ops_.total().id, 0);
+  EXPECT_EQ(d.last_witnessed(), 12u);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).pid, 1199);
+  EXPECT_EQ(Get(g, NamespaceType::kNet, kBasicNet).processes, 3u);
+  EXPECT_EQ(Get(g, NamespaceType::kPid, kBasicPid).parent_inode,
+            std::optional<std::uint64_t>(kInitPid));
+
+  // Awaited, but the witness left before its links were read: the
+  // namespace is opened through its lowest member after the walk.
+  const std::string link = tree.root() + "/1200/ns/uts";
+  fs::remove(link);
+  fs::create_symlink("uts:[" + std::to_string(kInitUts) + "]", link);
+  fs::remove_all(tree.root() + "/1199");
+  CopyProcess(tree.root(), "1201", "1198", /*remove_old=*/false);
+  ops_.ResetCalls();
+  ASSERT_TRUE(d.Discover(DiscoveryOptions(), &g).ok());
+  EXPECT_EQ(ops_.total().open, 1);
+  EXPECT_EQ(ops_.calls(kBasicUts).open, 1);
+  EXPECT_EQ(ops_.calls(kBasicUts).id, 1);
+  EXPECT_EQ(Get(g, NamespaceType::kUts, kBasicUts).ns_id,
+            std::optional<std::uint64_t>(101));
 }
 
 TEST_F(DiscoveryTest, TypesFilterAndCacheTogether) {

@@ -570,15 +570,17 @@ TEST(ReadSmallFileAtTest, OverTheLimitIsAnError) {
   write("exact", limit);
   write("over", limit + 1);
   write("empty", 0);
-  std::string out;
-  ASSERT_TRUE(ReadSmallFileAt(dir_fd, "exact", limit, &out).ok());
-  EXPECT_EQ(out.size(), limit);
-  const Status over = ReadSmallFileAt(dir_fd, "over", limit, &out);
-  EXPECT_FALSE(over.ok());
-  EXPECT_THAT(over.ToString(), testing::HasSubstr("larger than 10000 bytes"));
-  EXPECT_TRUE(out.empty());
-  ASSERT_TRUE(ReadSmallFileAt(dir_fd, "empty", limit, &out).ok());
-  EXPECT_TRUE(out.empty());
+  for (const auto read : {&ReadSmallFileAt, &ReadSingleRecordFileAt}) {
+    std::string out;
+    ASSERT_TRUE(read(dir_fd, "exact", limit, &out).ok());
+    EXPECT_EQ(out.size(), limit);
+    const Status over = read(dir_fd, "over", limit, &out);
+    EXPECT_FALSE(over.ok());
+    EXPECT_THAT(over.ToString(), testing::HasSubstr("larger than 10000 bytes"));
+    EXPECT_TRUE(out.empty());
+    ASSERT_TRUE(read(dir_fd, "empty", limit, &out).ok());
+    EXPECT_TRUE(out.empty());
+  }
   for (const char* name : {"exact", "over", "empty"}) {
     ::unlinkat(dir_fd, name, 0);
   }
@@ -679,6 +681,22 @@ TEST(ProcFsTest, ReadCgroups) {
   ASSERT_TRUE(fs->ReadCgroupText(117, &text).ok());
   EXPECT_EQ(text, "0::/lxc/c1\n");
   EXPECT_TRUE(fs->ReadCgroups(99999, &entries).IsNotFound());
+}
+
+// The kernel's single_open() files are whole in one read: the same text
+// without the read that returns 0.
+TEST(ReadSmallFileAtTest, SingleRecordProcFilesReadWhole) {
+  const int dir = ::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir, 0);
+  UniqueFd owner(dir);
+  for (const char* name : {"self/cgroup", "self/comm"}) {
+    std::string all;
+    std::string one;
+    ASSERT_TRUE(ReadSmallFileAt(dir, name, 65536, &all).ok()) << name;
+    ASSERT_TRUE(ReadSingleRecordFileAt(dir, name, 65536, &one).ok()) << name;
+    EXPECT_FALSE(one.empty()) << name;
+    EXPECT_EQ(one, all) << name;
+  }
 }
 
 TEST(ReadSmallFileAtTest, FixtureOverTheLimitAndMissing) {
