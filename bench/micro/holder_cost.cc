@@ -1,14 +1,17 @@
 // holder_cost: the cost of each holder reader and of the cgroup read on top
 // of the base walk, on the live /proc. Run as root with a population made by
 // bench/populate.c:
-//   build/bench/micro/nsexp_holder_cost [--reps N]
+//   build/bench/micro/nsexp_holder_cost [--reps N] [--only WORD]
+// (--only cgroups: the base walk and the cgroup variants alone.)
 // Each variant runs one discovery with the base walk plus one switch, in
 // interleaved rounds after a warm-up, with a warm attribute cache (as a
 // scrape after the first). Prints the median and minimum wall time per
 // variant, the extra over the base walk, the median CPU time (user + system
-// of every thread) and both as ratios to the base walk, and the processes
-// walked. The "workers" variants are the base walk split over threads
-// (collection.workers).
+// of every thread) and both as ratios to the base walk, the median number of
+// cgroup files read per walk, and the processes walked. The cgroup variants
+// read every file every walk (K=1) or keep them in the cgroup cache with the
+// re-read period K (DiscoveryOptions::cgroup_reread_every). The "workers"
+// variants are the base walk split over threads (collection.workers).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -54,18 +57,22 @@ void Base(nsexp::DiscoveryOptions* o) {
 
 int main(int argc, char** argv) {
   int reps = 9;
+  const char* only = "";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
       reps = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: nsexp_holder_cost [--reps N]\n");
+      std::fprintf(stderr,
+                   "usage: nsexp_holder_cost [--reps N] [--only WORD]\n");
       return 2;
     }
   }
   std::unique_ptr<nsexp::ProcFs> procfs;
   if (!nsexp::ProcFs::Open("/proc", &procfs).ok()) return 1;
   auto ops = nsexp::NewRealNamespaceOps();
-  const Variant variants[] = {
+  const Variant all[] = {
       {"base walk", [](nsexp::DiscoveryOptions*) {}},
       {"+ for_children",
        [](nsexp::DiscoveryOptions* o) { o->for_children = true; }},
@@ -73,11 +80,37 @@ int main(int argc, char** argv) {
       {"+ fds", [](nsexp::DiscoveryOptions* o) { o->fds = true; }},
       {"+ bind_mounts",
        [](nsexp::DiscoveryOptions* o) { o->bind_mounts = true; }},
-      {"+ cgroups", [](nsexp::DiscoveryOptions* o) { o->cgroups = true; }},
+      {"+ cgroups, read every walk",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 1;
+       }},
+      {"+ cgroups, cached, K=4",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 4;
+       }},
+      {"+ cgroups, cached, K=8",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 8;
+       }},
+      {"+ cgroups, cached, K=16",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 16;
+       }},
       {"workers=2", [](nsexp::DiscoveryOptions* o) { o->workers = 2; }},
       {"workers=4", [](nsexp::DiscoveryOptions* o) { o->workers = 4; }},
   };
-  const std::size_t n = sizeof(variants) / sizeof(variants[0]);
+  // The base walk and the variants whose name holds "only".
+  std::vector<Variant> variants;
+  for (const Variant& v : all) {
+    if (variants.empty() || std::strstr(v.name, only) != nullptr) {
+      variants.push_back(v);
+    }
+  }
+  const std::size_t n = variants.size();
   std::vector<std::unique_ptr<nsexp::Discoverer>> discoverers;
   std::vector<nsexp::DiscoveryOptions> options(n);
   for (std::size_t v = 0; v < n; ++v) {
@@ -90,9 +123,12 @@ int main(int argc, char** argv) {
   std::vector<std::vector<double>> cpu(n);
   std::uint64_t processes = 0;
   std::size_t namespaces = 0;
-  for (int r = -1; r < reps; ++r) {  // round -1 warms the caches
+  std::vector<std::vector<double>> reads(n);
+  // Rounds -2 and -1 warm the caches: the cgroup cache reads every process
+  // at its first and second sighting.
+  for (int r = -2; r < reps; ++r) {
     for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t v = (k + static_cast<std::size_t>(r + 1)) % n;
+      const std::size_t v = (k + static_cast<std::size_t>(r + 2)) % n;
       nsexp::NamespaceGraph g;
       const double c0 = CpuMs();
       const auto t0 = std::chrono::steady_clock::now();
@@ -103,6 +139,8 @@ int main(int argc, char** argv) {
         ms[v].push_back(
             std::chrono::duration<double, std::milli>(t1 - t0).count());
         cpu[v].push_back(c1 - c0);
+        reads[v].push_back(
+            static_cast<double>(discoverers[v]->last_cgroup_reads()));
       }
       processes = g.stats.processes_scanned;
       namespaces = std::max(namespaces, g.namespaces.size());
@@ -112,23 +150,25 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(processes), namespaces, reps);
   std::printf(
       "| variant | median (ms) | min (ms) | extra over base (ms) | wall / base "
-      "| CPU (ms) | CPU / base |\n");
-  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+      "| CPU (ms) | CPU / base | cgroup files read |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   double base = 0;
   double base_cpu = 0;
   for (std::size_t v = 0; v < n; ++v) {
     std::sort(ms[v].begin(), ms[v].end());
     std::sort(cpu[v].begin(), cpu[v].end());
+    std::sort(reads[v].begin(), reads[v].end());
     const double median = ms[v][ms[v].size() / 2];
     const double median_cpu = cpu[v][cpu[v].size() / 2];
     if (v == 0) {
       base = median;
       base_cpu = median_cpu;
     }
-    std::printf("| %s | %.1f | %.1f | %+.1f | %.2f | %.1f | %.2f |\n",
+    std::printf("| %s | %.1f | %.1f | %+.1f | %.2f | %.1f | %.2f | %.0f |\n",
                 variants[v].name, median, ms[v].front(), median - base,
                 base > 0 ? median / base : 0.0, median_cpu,
-                base_cpu > 0 ? median_cpu / base_cpu : 0.0);
+                base_cpu > 0 ? median_cpu / base_cpu : 0.0,
+                reads[v][reads[v].size() / 2]);
   }
   return 0;
 }

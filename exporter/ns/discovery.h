@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "base/unique_fd.h"
+#include "ns/cgroup_cache.h"
 #include "ns/holder_reader.h"
 #include "ns/namespace_graph.h"
 #include "ns/namespace_ops.h"
@@ -45,10 +46,16 @@ struct DiscoveryOptions {
   // Threads in namespaces of their own: the ThreadReader. Off: its cost
   // grows with every thread of every multi-threaded process.
   bool threads = false;
-  // Read /proc/PID/cgroup of every process and count each namespace's
-  // member processes by cgroup (NamespaceInfo::cgroup_members), for
-  // container attribution.
+  // Count each namespace's member processes by cgroup
+  // (NamespaceInfo::cgroup_members), for container attribution, from
+  // /proc/PID/cgroup: read for new processes and again at their second
+  // walk, then remembered by PID and /proc inode (see CgroupCache).
   bool cgroups = true;
+  // Re-read each remembered process's cgroup at least once in this many
+  // walks, so a process moved between cgroups is counted under its new
+  // cgroup within that many walks of the move. 1 reads every process on
+  // every walk; 0 counts as 1.
+  unsigned cgroup_reread_every = kDefaultCgroupRereadEvery;
   // Threads that share the process walk (stage 1), each over its own
   // contiguous slice of the PID list; 1 walks on the calling thread alone.
   // More than one pays when a scrape's wall time matters and a core is
@@ -108,6 +115,10 @@ class Discoverer {
   // Number of namespaces resolved with ioctls (not from the cache) by the
   // last Discover(). For tests and the debug log.
   std::size_t last_resolved() const { return last_resolved_; }
+  // Number of processes whose cgroup is remembered, and number of cgroup
+  // files the last Discover() read. For tests and the benchmark.
+  std::size_t cgroup_cache_size() const { return cgroup_cache_.size(); }
+  std::size_t last_cgroup_reads() const { return cgroup_cache_.last_reads(); }
 
  private:
   struct Key {
@@ -162,6 +173,7 @@ class Discoverer {
   Entry& EntryFor(const NamespaceLink& link, EntryMap* entries);
 
   // Stage 1: the process walk.
+  [[nodiscard]] Status ListProcesses(std::vector<pid_t>* pids);
   void WalkInParallel(const std::vector<pid_t>& pids, std::size_t workers,
                       Run* run);
   static void MergeSlice(Run* slice, Run* run);
@@ -204,6 +216,9 @@ class Discoverer {
   std::uint64_t generation_ = 0;
   bool id_supported_ = true;  // false once NS_GET_ID said "unsupported"
   std::size_t last_resolved_ = 0;
+  // The walk's cgroup texts; Plan() and Finish() on the calling thread,
+  // Cached() and Record() by index from the walk's workers.
+  CgroupCache cgroup_cache_;
   // Serialises stage 2 (cache_, id_supported_, last_resolved_, ops_ and the
   // shared run's entries and stats) between the workers of a parallel walk.
   std::mutex resolve_mu_;

@@ -300,14 +300,15 @@ Status ProcFs::Open(const std::string& root, std::unique_ptr<ProcFs>* out) {
 
 namespace {
 
-// Lists the entries of "dir" (an open directory) that are decimal numbers,
-// ascending, with getdents64 and a buffer of "buf_size" bytes: a few calls list
-// tens of thousands of entries, where readdir(3) would make one call per 32
-// KiB. Heap, not thread_local: a large static TLS block makes pthread_create
-// fail for threads with small stacks (CivetWeb's workers).
-Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
-                          std::vector<int>* out) {
-  out->clear();
+// Calls sink(value, inode) for each entry of "dir" (an open directory) that
+// is a decimal number, in directory order, with getdents64 and a buffer of
+// "buf_size" bytes: a few calls list tens of thousands of entries, where
+// readdir(3) would make one call per 32 KiB. Heap, not thread_local: a large
+// static TLS block makes pthread_create fail for threads with small stacks
+// (CivetWeb's workers).
+template <typename Sink>
+Status ScanNumericEntries(int dir, std::size_t buf_size, const char* what,
+                          const Sink& sink) {
   std::unique_ptr<char[]> storage(new char[buf_size]);
   char* buf = storage.get();
   for (;;) {
@@ -325,9 +326,19 @@ Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
       if (name[0] < '0' || name[0] > '9') continue;
       if (name[0] == '0' && name[1] != '\0') continue;
       int v = 0;
-      if (ParseDecimal(std::string_view(name), &v)) out->push_back(v);
+      if (ParseDecimal(std::string_view(name), &v)) sink(v, d->d_ino);
     }
   }
+  return Status::Ok();
+}
+
+// The decimal entries of "dir", ascending; see ScanNumericEntries.
+Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
+                          std::vector<int>* out) {
+  out->clear();
+  Status s = ScanNumericEntries(dir, buf_size, what,
+                                [out](int v, ino64_t) { out->push_back(v); });
+  if (!s.ok()) return s;
   std::sort(out->begin(), out->end());
   return Status::Ok();
 }
@@ -346,6 +357,22 @@ Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
   for (int e : entries) {
     if (e > 0) pids->push_back(e);
   }
+  return Status::Ok();
+}
+
+Status ProcFs::ListPidEntries(std::vector<PidEntry>* out) const {
+  out->clear();
+  UniqueFd dir(
+      ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
+  Status s = ScanNumericEntries(
+      dir.get(), std::size_t{256} * 1024, root_.c_str(),
+      [out](int v, ino64_t ino) {
+        if (v > 0) out->push_back(PidEntry{v, static_cast<std::uint64_t>(ino)});
+      });
+  if (!s.ok()) return s;
+  std::sort(out->begin(), out->end(),
+            [](const PidEntry& a, const PidEntry& b) { return a.pid < b.pid; });
   return Status::Ok();
 }
 

@@ -106,6 +106,16 @@ struct NamespaceFd {
   NamespaceLink link{NamespaceType::kUser, 0};
 };
 
+// One numeric entry of the procfs root: a PID and the inode number that
+// getdents64 gives for its directory. A process that reuses a PID gets a
+// /proc/PID directory with a new inode, so (pid, inode) names one process;
+// the same process may also show a new inode when the kernel dropped its
+// cached directory entry in between, which reads as a new process.
+struct PidEntry {
+  pid_t pid = 0;
+  std::uint64_t inode = 0;
+};
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -131,6 +141,9 @@ class ProcFs {
   // Lists the numeric entries of the root, ascending. Entries that are not
   // all digits are ignored.
   [[nodiscard]] Status ListPids(std::vector<pid_t>* pids) const;
+
+  // Lists the PIDs as ListPids does, each with its directory's inode.
+  [[nodiscard]] Status ListPidEntries(std::vector<PidEntry>* out) const;
 
   // Opens /proc/PID/ns as an O_PATH directory handle, for the walk: reading
   // the links relative to it looks up one path component per link instead
