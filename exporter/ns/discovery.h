@@ -67,7 +67,9 @@ struct DiscoveryOptions {
 // Runs discovery in four stages, each a function below:
 //  1. the process walk: list the PIDs, read the ns links of each (one
 //     readlinkat per type relative to a /proc/PID/ns handle) and count
-//     membership; with DiscoveryOptions::workers above 1, each worker
+//     membership, and with DiscoveryOptions::cgroups membership by cgroup
+//     text (remembered per process by the CgroupCache, read only when it
+//     says); with DiscoveryOptions::workers above 1, each worker
 //     thread walks one slice of the PID list into entries of its own,
 //     resolves the namespaces it meets under one lock (stage 2 is serial),
 //     and the slices are merged in PID order before stage 3, so the graph
