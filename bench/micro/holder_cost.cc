@@ -8,9 +8,11 @@
 // interleaved rounds after a warm-up, with a warm attribute cache (as a
 // scrape after the first). Prints the median and minimum wall time per
 // variant, the extra over the base walk, the median CPU time (user + system
-// of every thread) and both as ratios to the base walk, and the processes
-// walked. The "workers" variants are the base walk split over threads
-// (collection.workers).
+// of every thread) and both as ratios to the base walk, the median number of
+// cgroup files read per walk, and the processes walked. The cgroup variants
+// read every file every walk (K=1) or keep them in the cgroup cache with the
+// re-read period K (DiscoveryOptions::cgroup_reread_every). The "workers"
+// variants are the base walk split over threads (collection.workers).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -93,7 +95,26 @@ int main(int argc, char** argv) {
       {"+ sockets", [](nsexp::DiscoveryOptions* o) { o->sockets = true; }},
       {"+ bind_mounts",
        [](nsexp::DiscoveryOptions* o) { o->bind_mounts = true; }},
-      {"+ cgroups", [](nsexp::DiscoveryOptions* o) { o->cgroups = true; }},
+      {"+ cgroups, read every walk",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 1;
+       }},
+      {"+ cgroups, cached, K=4",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 4;
+       }},
+      {"+ cgroups, cached, K=8",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 8;
+       }},
+      {"+ cgroups, cached, K=16",
+       [](nsexp::DiscoveryOptions* o) {
+         o->cgroups = true;
+         o->cgroup_reread_every = 16;
+       }},
       {"workers=2", [](nsexp::DiscoveryOptions* o) { o->workers = 2; }},
       {"workers=4", [](nsexp::DiscoveryOptions* o) { o->workers = 4; }},
   };
@@ -114,9 +135,12 @@ int main(int argc, char** argv) {
   std::vector<std::vector<double>> cpu(n);
   std::uint64_t processes = 0;
   std::size_t namespaces = 0;
-  for (int r = -1; r < reps; ++r) {  // round -1 warms the caches
+  std::vector<std::vector<double>> reads(n);
+  // Rounds -2 and -1 warm the caches: the cgroup cache reads every process
+  // at its first and second sighting.
+  for (int r = -2; r < reps; ++r) {
     for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t v = (k + static_cast<std::size_t>(r + 1)) % n;
+      const std::size_t v = (k + static_cast<std::size_t>(r + 2)) % n;
       nsexp::NamespaceGraph g;
       const double c0 = CpuMs();
       const auto t0 = std::chrono::steady_clock::now();
@@ -127,6 +151,8 @@ int main(int argc, char** argv) {
         ms[v].push_back(
             std::chrono::duration<double, std::milli>(t1 - t0).count());
         cpu[v].push_back(c1 - c0);
+        reads[v].push_back(
+            static_cast<double>(discoverers[v]->last_cgroup_reads()));
       }
       processes = g.stats.processes_scanned;
       namespaces = std::max(namespaces, g.namespaces.size());
@@ -136,23 +162,25 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(processes), namespaces, reps);
   std::printf(
       "| variant | median (ms) | min (ms) | extra over base (ms) | wall / base "
-      "| CPU (ms) | CPU / base |\n");
-  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+      "| CPU (ms) | CPU / base | cgroup files read |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   double base = 0;
   double base_cpu = 0;
   for (std::size_t v = 0; v < n; ++v) {
     std::sort(ms[v].begin(), ms[v].end());
     std::sort(cpu[v].begin(), cpu[v].end());
+    std::sort(reads[v].begin(), reads[v].end());
     const double median = ms[v][ms[v].size() / 2];
     const double median_cpu = cpu[v][cpu[v].size() / 2];
     if (v == 0) {
       base = median;
       base_cpu = median_cpu;
     }
-    std::printf("| %s | %.1f | %.1f | %+.1f | %.2f | %.1f | %.2f |\n",
+    std::printf("| %s | %.1f | %.1f | %+.1f | %.2f | %.1f | %.2f | %.0f |\n",
                 variants[v].name, median, ms[v].front(), median - base,
                 base > 0 ? median / base : 0.0, median_cpu,
-                base_cpu > 0 ? median_cpu / base_cpu : 0.0);
+                base_cpu > 0 ? median_cpu / base_cpu : 0.0,
+                reads[v][reads[v].size() / 2]);
   }
   return 0;
 }

@@ -67,7 +67,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
 
   std::vector<pid_t> pids;
   std::vector<std::uint64_t> dir_inodes;
-  Status ls = procfs_->ListPids(&pids, &dir_inodes);
+  Status ls = ListProcesses(&pids, &dir_inodes);
   if (!ls.ok()) return ls;
 
   Run run;
@@ -86,6 +86,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
     }
   }
   ProveDeferred(&run);
+  if (options_.cgroups) cgroup_cache_.Finish();
   ReadOtherHolders(pids, &run);
   EvictUnseen();
   BuildGraph(&run, out);
@@ -107,6 +108,27 @@ Discoverer::Entry& Discoverer::EntryFor(const NamespaceLink& link,
 
 // ---------------------------------------------------------------------------
 // Stage 1: the process walk.
+
+// Lists the PIDs and, when cgroups are counted, plans which cgroup files
+// this walk reads from the /proc entries' inodes.
+Status Discoverer::ListProcesses(std::vector<pid_t>* pids,
+                                 std::vector<std::uint64_t>* dir_inodes) {
+  std::vector<PidEntry> listed;
+  Status ls = procfs_->ListPidEntries(&listed);
+  if (!ls.ok()) return ls;
+  pids->clear();
+  pids->reserve(listed.size());
+  dir_inodes->clear();
+  dir_inodes->reserve(listed.size());
+  for (const PidEntry& p : listed) {
+    pids->push_back(p.pid);
+    dir_inodes->push_back(p.inode);
+  }
+  if (options_.cgroups) {
+    cgroup_cache_.Plan(listed, options_.cgroup_reread_every);
+  }
+  return Status::Ok();
+}
 
 // Walks slice w of "workers" contiguous slices of the PID list on a thread
 // of its own (slice 0 on the calling thread; a slice whose thread cannot be
@@ -203,15 +225,26 @@ void Discoverer::WalkProcess(pid_t pid, std::size_t index, Run* run) {
   if (options_.cgroups && !scan.joined.empty()) CountCgroup(scan, run);
 }
 
-// Reads the process's cgroup file and counts the process under it in each
-// namespace it joined. Processes share a handful of cgroup files, so the
-// text is interned. A process that exits first is simply not counted.
+// Counts the process under its cgroup text in each namespace it joined:
+// the text remembered by the cgroup cache, or the file read now when the
+// cache says so (and then remembered). Processes share a handful of cgroup
+// files, so the text is interned. A process that exits before its file is
+// read is simply not counted.
 void Discoverer::CountCgroup(const ProcessScan& scan, Run* run) {
-  std::string text;
-  if (!procfs_->ReadCgroupText(scan.pid, &text).ok()) return;
-  auto [it, inserted] = run->cgroup_index.try_emplace(
-      std::move(text), static_cast<std::uint32_t>(run->cgroups.size()));
-  if (inserted) run->cgroups.push_back(it->first);
+  const std::string* text = cgroup_cache_.Cached(scan.index);
+  std::string read;
+  if (text == nullptr) {
+    if (!procfs_->ReadCgroupText(scan.pid, &read).ok()) return;
+    cgroup_cache_.Record(scan.index, read);
+    text = &read;
+  }
+  auto it = run->cgroup_index.find(*text);
+  if (it == run->cgroup_index.end()) {
+    it = run->cgroup_index
+             .emplace(*text, static_cast<std::uint32_t>(run->cgroups.size()))
+             .first;
+    run->cgroups.push_back(it->first);
+  }
   for (Entry* e : scan.joined) ++e->cgroup_counts[it->second];
 }
 

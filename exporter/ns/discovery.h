@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "base/unique_fd.h"
+#include "ns/cgroup_cache.h"
 #include "ns/holder_reader.h"
 #include "ns/namespace_graph.h"
 #include "ns/namespace_ops.h"
@@ -49,10 +50,16 @@ struct DiscoveryOptions {
   // Threads in namespaces of their own: the ThreadReader. Off: its cost
   // grows with every thread of every multi-threaded process.
   bool threads = false;
-  // Read /proc/PID/cgroup of every process and count each namespace's
-  // member processes by cgroup (NamespaceInfo::cgroup_members), for
-  // container attribution.
+  // Count each namespace's member processes by cgroup
+  // (NamespaceInfo::cgroup_members), for container attribution, from
+  // /proc/PID/cgroup: read for new processes and again at their second
+  // walk, then remembered by PID and /proc inode (see CgroupCache).
   bool cgroups = true;
+  // Re-read each remembered process's cgroup at least once in this many
+  // walks, so a process moved between cgroups is counted under its new
+  // cgroup within that many walks of the move. 1 reads every process on
+  // every walk; 0 counts as 1.
+  unsigned cgroup_reread_every = kDefaultCgroupRereadEvery;
   // Threads that share the process walk (stage 1), each over its own
   // contiguous slice of the PID list; 1 walks on the calling thread alone.
   // More than one pays when a scrape's wall time matters and a core is
@@ -71,7 +78,9 @@ struct DiscoveryOptions {
 // Runs discovery in four stages, each a function below:
 //  1. the process walk: list the PIDs, read the ns links of each (one
 //     readlinkat per type relative to a /proc/PID/ns handle) and count
-//     membership; with DiscoveryOptions::workers above 1, each worker
+//     membership, and with DiscoveryOptions::cgroups membership by cgroup
+//     text (remembered per process by the CgroupCache, read only when it
+//     says); with DiscoveryOptions::workers above 1, each worker
 //     thread walks one slice of the PID list into entries of its own,
 //     resolves the namespaces it meets under one lock (stage 2 is serial),
 //     and the slices are merged in PID order before stage 3, so the graph
@@ -136,6 +145,10 @@ class Discoverer {
   // Number of namespaces the last Discover() took from the cache on their
   // witness's word, without opening them. For tests and the debug log.
   std::size_t last_witnessed() const { return last_witnessed_; }
+  // Number of processes whose cgroup is remembered, and number of cgroup
+  // files the last Discover() read. For tests and the benchmark.
+  std::size_t cgroup_cache_size() const { return cgroup_cache_.size(); }
+  std::size_t last_cgroup_reads() const { return cgroup_cache_.last_reads(); }
 
  private:
   struct Key {
@@ -202,6 +215,10 @@ class Discoverer {
   Entry& EntryFor(const NamespaceLink& link, EntryMap* entries);
 
   // Stage 1: the process walk.
+  // Lists the PIDs and their /proc directory inodes (the witnesses'
+  // identity), and plans the walk's cgroup reads.
+  [[nodiscard]] Status ListProcesses(std::vector<pid_t>* pids,
+                                     std::vector<std::uint64_t>* dir_inodes);
   void WalkInParallel(const std::vector<pid_t>& pids, std::size_t workers,
                       Run* run);
   static void MergeSlice(Run* slice, Run* run);
@@ -252,6 +269,9 @@ class Discoverer {
   bool id_supported_ = true;  // false once NS_GET_ID said "unsupported"
   std::size_t last_resolved_ = 0;
   std::size_t last_witnessed_ = 0;
+  // The walk's cgroup texts; Plan() and Finish() on the calling thread,
+  // Cached() and Record() by index from the walk's workers.
+  CgroupCache cgroup_cache_;
   // Serialises stage 2 (cache_, id_supported_, last_resolved_, ops_ and the
   // shared run's entries and stats) between the workers of a parallel walk.
   std::mutex resolve_mu_;

@@ -317,16 +317,15 @@ Status ProcFs::Open(const std::string& root, std::unique_ptr<ProcFs>* out) {
 
 namespace {
 
-// Lists the entries of "dir" (an open directory) that are decimal numbers,
-// ascending, with getdents64 and a buffer of "buf_size" bytes: a few calls list
-// tens of thousands of entries, where readdir(3) would make one call per 32
-// KiB. Each comes with the d_ino getdents64 gave for it. Heap, not
-// thread_local: a large static TLS block makes pthread_create fail for
-// threads with small stacks (CivetWeb's workers).
-Status ListNumericEntriesWithInodes(
-    int dir, std::size_t buf_size, const char* what,
-    std::vector<std::pair<int, std::uint64_t>>* out) {
-  out->clear();
+// Calls sink(value, inode) for each entry of "dir" (an open directory) that
+// is a decimal number, in directory order, with getdents64 and a buffer of
+// "buf_size" bytes: a few calls list tens of thousands of entries, where
+// readdir(3) would make one call per 32 KiB. Heap, not thread_local: a large
+// static TLS block makes pthread_create fail for threads with small stacks
+// (CivetWeb's workers).
+template <typename Sink>
+Status ScanNumericEntries(int dir, std::size_t buf_size, const char* what,
+                          const Sink& sink) {
   std::unique_ptr<char[]> storage(new char[buf_size]);
   char* buf = storage.get();
   for (;;) {
@@ -344,50 +343,53 @@ Status ListNumericEntriesWithInodes(
       if (name[0] < '0' || name[0] > '9') continue;
       if (name[0] == '0' && name[1] != '\0') continue;
       int v = 0;
-      if (ParseDecimal(std::string_view(name), &v)) {
-        out->emplace_back(v, static_cast<std::uint64_t>(d->d_ino));
-      }
+      if (ParseDecimal(std::string_view(name), &v)) sink(v, d->d_ino);
     }
   }
-  std::sort(out->begin(), out->end());
   return Status::Ok();
 }
 
-// ListNumericEntriesWithInodes without the inodes.
+// The decimal entries of "dir", ascending; see ScanNumericEntries.
 Status ListNumericEntries(int dir, std::size_t buf_size, const char* what,
                           std::vector<int>* out) {
-  std::vector<std::pair<int, std::uint64_t>> entries;
-  Status s = ListNumericEntriesWithInodes(dir, buf_size, what, &entries);
   out->clear();
-  out->reserve(entries.size());
-  for (const auto& e : entries) out->push_back(e.first);
-  return s;
+  Status s = ScanNumericEntries(dir, buf_size, what,
+                                [out](int v, ino64_t) { out->push_back(v); });
+  if (!s.ok()) return s;
+  std::sort(out->begin(), out->end());
+  return Status::Ok();
 }
 
 }  // namespace
 
 Status ProcFs::ListPids(std::vector<pid_t>* pids) const {
-  return ListPids(pids, nullptr);
-}
-
-Status ProcFs::ListPids(std::vector<pid_t>* pids,
-                        std::vector<std::uint64_t>* dir_inodes) const {
   pids->clear();
-  if (dir_inodes != nullptr) dir_inodes->clear();
   UniqueFd dir(
       ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
-  std::vector<std::pair<int, std::uint64_t>> entries;
-  Status s = ListNumericEntriesWithInodes(dir.get(), std::size_t{256} * 1024,
-                                          root_.c_str(), &entries);
+  std::vector<int> entries;
+  Status s = ListNumericEntries(dir.get(), std::size_t{256} * 1024,
+                                root_.c_str(), &entries);
   if (!s.ok()) return s;
-  pids->reserve(entries.size());
-  if (dir_inodes != nullptr) dir_inodes->reserve(entries.size());
-  for (const auto& [pid, inode] : entries) {
-    if (pid <= 0) continue;
-    pids->push_back(pid);
-    if (dir_inodes != nullptr) dir_inodes->push_back(inode);
+  for (int e : entries) {
+    if (e > 0) pids->push_back(e);
   }
+  return Status::Ok();
+}
+
+Status ProcFs::ListPidEntries(std::vector<PidEntry>* out) const {
+  out->clear();
+  UniqueFd dir(
+      ::openat(root_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return StatusFromErrno(errno, "open " + root_);
+  Status s = ScanNumericEntries(
+      dir.get(), std::size_t{256} * 1024, root_.c_str(),
+      [out](int v, ino64_t ino) {
+        if (v > 0) out->push_back(PidEntry{v, static_cast<std::uint64_t>(ino)});
+      });
+  if (!s.ok()) return s;
+  std::sort(out->begin(), out->end(),
+            [](const PidEntry& a, const PidEntry& b) { return a.pid < b.pid; });
   return Status::Ok();
 }
 

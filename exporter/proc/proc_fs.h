@@ -117,6 +117,16 @@ struct SocketFd {
 // file, missing brackets, non-digits, zero, overflow). Pure.
 std::optional<std::uint64_t> ParseSocketLink(std::string_view target);
 
+// One numeric entry of the procfs root: a PID and the inode number that
+// getdents64 gives for its directory. A process that reuses a PID gets a
+// /proc/PID directory with a new inode, so (pid, inode) names one process;
+// the same process may also show a new inode when the kernel dropped its
+// cached directory entry in between, which reads as a new process.
+struct PidEntry {
+  pid_t pid = 0;
+  std::uint64_t inode = 0;
+};
+
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);
 
@@ -143,15 +153,8 @@ class ProcFs {
   // all digits are ignored.
   [[nodiscard]] Status ListPids(std::vector<pid_t>* pids) const;
 
-  // ListPids, and into *dir_inodes (same length, same order) the inode
-  // number getdents64 gave for each /proc/PID directory. On procfs that
-  // number is the directory's inode, made when the process's directory is
-  // first looked up and kept while the process lives: a new process that
-  // reuses the PID gets a new one (a number can also change for the same
-  // process when the kernel drops its cached directory under memory
-  // pressure, never the other way round).
-  [[nodiscard]] Status ListPids(std::vector<pid_t>* pids,
-                                std::vector<std::uint64_t>* dir_inodes) const;
+  // Lists the PIDs as ListPids does, each with its directory's inode.
+  [[nodiscard]] Status ListPidEntries(std::vector<PidEntry>* out) const;
 
   // Opens /proc/PID/ns as an O_PATH directory handle, for the walk: reading
   // the links relative to it looks up one path component per link instead

@@ -160,5 +160,33 @@ TEST(ParallelWalk, ZeroWorkersWalkAsOne) {
   ExpectSameGraph(Walk("basic", DiscoveryOptions()), Walk("basic", zero));
 }
 
+// The cgroup cache filled and used by the workers of a parallel walk gives
+// the graphs of one worker, walk after walk.
+TEST(ParallelWalk, CgroupCacheIsUsedByTheWorkers) {
+  std::unique_ptr<ProcFs> procfs;
+  ASSERT_TRUE(ProcFs::Open(kFixtures + "holders", &procfs).ok());
+  FakeNamespaceOps ops;
+  AddAll(&ops);
+  Discoverer one(procfs.get(), &ops);
+  Discoverer two(procfs.get(), &ops);
+  DiscoveryOptions o1;
+  o1.cgroup_reread_every = 1000;
+  DiscoveryOptions o2 = o1;
+  o2.workers = 2;
+  for (int w = 0; w < 3; ++w) {
+    SCOPED_TRACE("walk " + std::to_string(w));
+    NamespaceGraph a;
+    NamespaceGraph b;
+    ASSERT_TRUE(one.Discover(o1, &a).ok());
+    ASSERT_TRUE(two.Discover(o2, &b).ok());
+    ASSERT_FALSE(b.cgroups.empty()) << "the fixture proves nothing";
+    ExpectSameGraph(a, b);
+    EXPECT_EQ(one.last_cgroup_reads(), two.last_cgroup_reads());
+  }
+  // New, then second sighting, then from the cache.
+  EXPECT_EQ(two.last_cgroup_reads(), 0u);
+  EXPECT_EQ(two.cgroup_cache_size(), 2u);
+}
+
 }  // namespace
 }  // namespace nsexp

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -395,6 +396,22 @@ TEST(ProcFsTest, ListPidsAscendingIgnoringNonNumeric) {
   ASSERT_TRUE(fs->ListPids(&pids).ok());
   // "self", "thread-self", "sys", "stat", "uptime", "1a" and "0" are not
   // processes.
+  EXPECT_THAT(pids, ElementsAre(1, 2, 400, 1200, 1201));
+}
+
+TEST(ProcFsTest, ListPidEntriesGivesEachDirectorysInode) {
+  auto fs = OpenFixture("basic");
+  ASSERT_NE(fs, nullptr);
+  std::vector<PidEntry> entries = {{99, 1}};  // replaced, not appended to
+  ASSERT_TRUE(fs->ListPidEntries(&entries).ok());
+  std::vector<pid_t> pids;
+  for (const PidEntry& e : entries) {
+    pids.push_back(e.pid);
+    struct stat st {};
+    const std::string dir = kFixtures + "basic/" + std::to_string(e.pid);
+    ASSERT_EQ(::stat(dir.c_str(), &st), 0) << dir;
+    EXPECT_EQ(e.inode, static_cast<std::uint64_t>(st.st_ino)) << dir;
+  }
   EXPECT_THAT(pids, ElementsAre(1, 2, 400, 1200, 1201));
 }
 

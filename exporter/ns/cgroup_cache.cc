@@ -1,0 +1,64 @@
+// The cgroup text cache of the process walk.
+#include "ns/cgroup_cache.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace nsexp {
+
+void CgroupCache::Plan(const std::vector<PidEntry>& pids,
+                       unsigned reread_every) {
+  const std::uint64_t period = std::max(reread_every, 1u);
+  ++walk_;
+  pids_ = pids;
+  match_.assign(pids.size(), std::nullopt);
+  read_.assign(pids.size(), true);
+  fresh_.assign(pids.size(), std::nullopt);
+  last_reads_ = 0;
+  // Both lists ascend by PID: one merge pass matches them.
+  std::size_t e = 0;
+  for (std::size_t i = 0; i < pids.size(); ++i) {
+    const PidEntry& p = pids[i];
+    while (e < entries_.size() && entries_[e].id.pid < p.pid) ++e;
+    if (e == entries_.size()) break;
+    const Entry& entry = entries_[e];
+    if (entry.id.pid != p.pid || entry.id.inode != p.inode) continue;
+    match_[i] = e;
+    const bool turn =
+        static_cast<std::uint64_t>(p.pid) % period == walk_ % period;
+    read_[i] = entry.sightings < 2 || turn;
+  }
+}
+
+const std::string* CgroupCache::Cached(std::size_t index) const {
+  if (read_[index]) return nullptr;
+  return &entries_[*match_[index]].text;
+}
+
+void CgroupCache::Record(std::size_t index, std::string text) {
+  fresh_[index] = std::move(text);
+}
+
+void CgroupCache::Finish() {
+  std::vector<Entry> kept;
+  kept.reserve(pids_.size());
+  for (std::size_t i = 0; i < pids_.size(); ++i) {
+    if (fresh_[i]) {
+      ++last_reads_;
+      const std::uint32_t seen =
+          match_[i]
+              ? std::min<std::uint32_t>(entries_[*match_[i]].sightings + 1, 2)
+              : 1;
+      kept.push_back(Entry{pids_[i], seen, std::move(*fresh_[i])});
+    } else if (match_[i]) {
+      kept.push_back(std::move(entries_[*match_[i]]));
+    }
+  }
+  entries_ = std::move(kept);
+  pids_.clear();
+  match_.clear();
+  read_.clear();
+  fresh_.clear();
+}
+
+}  // namespace nsexp
