@@ -79,6 +79,11 @@ std::optional<NamespaceLink> ParseNamespaceLink(std::string_view target) {
   return NamespaceLink{*type, inode};
 }
 
+std::optional<NamespaceLink> ParseFdLink(std::string_view target) {
+  if (target.size() > kMaxNamespaceLinkSize) return std::nullopt;
+  return ParseNamespaceLink(target);
+}
+
 Status ParseProcessStatus(std::string_view text, ProcessStatus* out) {
   *out = ProcessStatus();
   while (!text.empty()) {
@@ -417,7 +422,7 @@ Status ProcFs::ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
       return StatusFromErrno(errno, "readlink " + path + "/" + name);
     }
     const auto link =
-        ParseNamespaceLink(std::string_view(buf, static_cast<std::size_t>(n)));
+        ParseFdLink(std::string_view(buf, static_cast<std::size_t>(n)));
     if (link) out->push_back(NamespaceFd{fd, *link});
   }
   return Status::Ok();

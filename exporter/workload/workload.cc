@@ -47,6 +47,20 @@ std::string UnescapeUnitName(std::string_view in) {
   return out;
 }
 
+// A machine name as systemd-machined accepts it (a host name: letters,
+// digits, '-', '_' and '.', at most 64 bytes). The unescaped unit name of a
+// scope under machine.slice may hold anything, '/' and control bytes
+// included, which no machine has.
+bool IsMachineName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 Workload Make(std::string_view runtime, std::string_view scheme,
               std::string_view id) {
   Workload w;
@@ -117,7 +131,9 @@ std::optional<Workload> ContainerAt(const std::vector<std::string_view>& c,
     if (parent == "machine.slice" && StartsWith(s, "machine-")) {
       const std::string name = UnescapeUnitName(s.substr(8));
       // libvirt puts virtual machines here too: not containers.
-      if (name.empty() || StartsWith(name, "qemu-")) return std::nullopt;
+      if (!IsMachineName(name) || StartsWith(name, "qemu-")) {
+        return std::nullopt;
+      }
       return Make("systemd-nspawn", "systemd-nspawn://", name);
     }
     return std::nullopt;
