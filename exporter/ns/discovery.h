@@ -70,7 +70,9 @@ struct DiscoveryOptions {
 //     answers (parent, owner, owner uid, id) are kept across runs, keyed by
 //     (type, inode); inodes are reused, so a kept answer is used only when
 //     NS_GET_ID (Linux 6.18) proves the namespace is the same, and asked
-//     again on every run without it.
+//     again on every run without it; answers of a namespace whose ioctls
+//     failed with an unexpected errno (counted as ScanStats::other) are
+//     not kept;
 //     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
 //     member processes;
 //  3. other holders: each HolderReader (*_for_children, threads, fds, bind
@@ -99,7 +101,10 @@ class Discoverer {
   Discoverer& operator=(const Discoverer&) = delete;
 
   // Replaces *out with a fresh graph. Fails only when the procfs root itself
-  // cannot be listed.
+  // cannot be listed. What "ops", "procfs" or an allocation throws
+  // (std::bad_alloc) reaches the caller, on the calling thread also from a
+  // parallel walk's workers, after every worker has ended; the Discoverer
+  // stays usable and the next Discover() builds a whole graph.
   [[nodiscard]] Status Discover(const DiscoveryOptions& options,
                                 NamespaceGraph* out);
 
