@@ -18,6 +18,7 @@
 #include "http/basic_auth.h"
 #include "http/gzip.h"
 #include "http/tree_page.h"
+#include "http/tree_query.h"
 #include "metrics/text_format.h"
 #include "ns/tree_view.h"
 
@@ -95,9 +96,6 @@ bool KernelHasIpv6() {
   close(fd);
   return true;
 }
-
-// The renderings of /tree that are cached per graph and type.
-enum class TreeBodyFormat { kText, kJson, kHtml };
 
 // Stands for the Content-Security-Policy nonce in a cached tree page; each
 // response gets its own nonce in its place.
@@ -357,43 +355,22 @@ class WebServer::Router : public CivetHandler {
     Reply(conn, 200, "OK", "text/html; charset=utf-8", body);
   }
 
-  // The format /tree answers in: the "format" parameter, else HTML for a
-  // client that asks for it (a browser), else text.
-  static std::string TreeFormatOf(mg_connection* conn, const char* qs) {
-    std::string value;
-    if (CivetServer::getParam(qs, std::strlen(qs), "format", value)) {
-      return value;
-    }
-    const char* accept = mg_get_header(conn, "Accept");
-    if (accept != nullptr && std::strstr(accept, "text/html") != nullptr) {
-      return "html";
-    }
-    return "text";
-  }
-
   void Tree(mg_connection* conn) {
     const mg_request_info* ri = mg_get_request_info(conn);
-    const char* qs = ri->query_string != nullptr ? ri->query_string : "";
-    std::string type_name = "pid", value;
-    // getParam clears its output when the parameter is absent.
-    if (CivetServer::getParam(qs, std::strlen(qs), "type", value)) {
-      type_name = value;
-    }
-    const std::string format_name = TreeFormatOf(conn, qs);
-    const auto type = ParseNamespaceType(type_name);
-    if (!type || (format_name != "text" && format_name != "json" &&
-                  format_name != "html")) {
+    const char* accept = mg_get_header(conn, "Accept");
+    TreeQuery query;
+    Status s =
+        ParseTreeQuery(ri->query_string != nullptr ? ri->query_string : "",
+                       accept != nullptr ? accept : "", &query);
+    if (!s.ok()) {
       Reply(conn, 400, "Bad Request", "text/plain; charset=utf-8",
-            "want type " + NamespaceTypeNameList() +
-                " and format text, json or html\n");
+            s.message() + "\n");
       return;
     }
-    const TreeBodyFormat format = format_name == "html" ? TreeBodyFormat::kHtml
-                                  : format_name == "json"
-                                      ? TreeBodyFormat::kJson
-                                      : TreeBodyFormat::kText;
+    const NamespaceType type = query.type;
+    const TreeBodyFormat format = query.format;
     std::shared_ptr<const std::string> body;
-    Status s = TreeBody(*type, format, &body);
+    s = TreeBody(type, format, &body);
     if (!s.ok()) {
       Reply(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
             s.ToString() + "\n");

@@ -3,6 +3,7 @@
 #include "ns/discovery.h"
 
 #include <algorithm>
+#include <exception>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -137,10 +138,18 @@ void Discoverer::WalkInParallel(const std::vector<pid_t>& pids,
                                 std::size_t workers, Run* run) {
   std::vector<Run> slices(workers);
   std::vector<ScanStats> stats(workers);
-  const auto walk = [this, &pids, &slices, workers](std::size_t w) {
-    const std::size_t n = pids.size();
-    for (std::size_t i = n * w / workers; i < n * (w + 1) / workers; ++i) {
-      WalkProcess(pids[i], i, &slices[w]);
+  // What a slice threw (std::bad_alloc when memory runs out): kept, so that
+  // every thread is joined, and rethrown here on the calling thread, whose
+  // caller handles it; escaping a thread's function would end the process.
+  std::vector<std::exception_ptr> thrown(workers);
+  const auto walk = [this, &pids, &slices, &thrown, workers](std::size_t w) {
+    try {
+      const std::size_t n = pids.size();
+      for (std::size_t i = n * w / workers; i < n * (w + 1) / workers; ++i) {
+        WalkProcess(pids[i], i, &slices[w]);
+      }
+    } catch (...) {
+      thrown[w] = std::current_exception();
     }
   };
   for (std::size_t w = 0; w < workers; ++w) {
@@ -158,6 +167,9 @@ void Discoverer::WalkInParallel(const std::vector<pid_t>& pids,
   }
   for (std::size_t w : here) walk(w);
   for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : thrown) {
+    if (e) std::rethrow_exception(e);
+  }
   for (Run& slice : slices) MergeSlice(&slice, run);
 }
 
@@ -580,6 +592,7 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
   const Key key{handle.type, handle.inode};
   Attributes a;
   a.ns_id = ns_id;
+  bool failed = false;  // an ioctl failed unexpectedly: ask again next time
   // Mark resolved before climbing so that a cycle (impossible in the kernel,
   // possible in a broken fake) cannot recurse forever.
   (*entries)[key].resolved = true;
@@ -592,6 +605,7 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
     } else if (!s.IsPermissionDenied()) {
       // EPERM is the top of the visible tree; anything else is unexpected.
       RecordOther(s, stats);
+      failed = true;
     }
   }
   NsHandle owner;
@@ -603,6 +617,7 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
     }
   } else if (!s.IsPermissionDenied()) {
     RecordOther(s, stats);
+    failed = true;
   }
   if (handle.type == NamespaceType::kUser) {
     uid_t uid = 0;
@@ -611,6 +626,7 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
       a.owner_uid = uid;
     } else {
       RecordOther(us, stats);
+      failed = true;
     }
   }
   Entry& e = (*entries)[key];
@@ -618,7 +634,13 @@ void Discoverer::ResolveByIoctl(const NsHandle& handle,
   e.info.parent_inode = a.parent_inode;
   e.info.owner_inode = a.owner_inode;
   e.info.owner_uid = a.owner_uid;
-  cache_[key] = CacheEntry{a, generation_, std::nullopt};
+  // A failed answer is no attribute: kept, it would show the namespace
+  // without its parent or owner for as long as it lives.
+  if (failed) {
+    cache_.erase(key);
+  } else {
+    cache_[key] = CacheEntry{a, generation_, std::nullopt};
+  }
 }
 
 // ---------------------------------------------------------------------------

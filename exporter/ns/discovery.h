@@ -104,7 +104,9 @@ struct DiscoveryOptions {
 //       cache too;
 //     - otherwise (no witness, a new PID, a witness gone or moved, or
 //       verify_namespace_ids): by opening it and asking NS_GET_ID (Linux
-//       6.18), and asking every ioctl again where the kernel has no ids.
+//       6.18), and asking every ioctl again where the kernel has no ids;
+//     answers of a namespace whose ioctls failed with an unexpected errno
+//     (counted as ScanStats::other) are not kept;
 //     Climbing NS_GET_PARENT and NS_GET_USERNS finds namespaces without
 //     member processes;
 //  3. other holders: each HolderReader (*_for_children, threads, fds,
@@ -133,7 +135,10 @@ class Discoverer {
   Discoverer& operator=(const Discoverer&) = delete;
 
   // Replaces *out with a fresh graph. Fails only when the procfs root itself
-  // cannot be listed.
+  // cannot be listed. What "ops", "procfs" or an allocation throws
+  // (std::bad_alloc) reaches the caller, on the calling thread also from a
+  // parallel walk's workers, after every worker has ended; the Discoverer
+  // stays usable and the next Discover() builds a whole graph.
   [[nodiscard]] Status Discover(const DiscoveryOptions& options,
                                 NamespaceGraph* out);
 

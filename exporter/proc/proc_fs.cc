@@ -80,6 +80,11 @@ std::optional<NamespaceLink> ParseNamespaceLink(std::string_view target) {
   return NamespaceLink{*type, inode};
 }
 
+std::optional<NamespaceLink> ParseFdLink(std::string_view target) {
+  if (target.size() > kMaxNamespaceLinkSize) return std::nullopt;
+  return ParseNamespaceLink(target);
+}
+
 Status ParseProcessStatus(std::string_view text, ProcessStatus* out) {
   *out = ProcessStatus();
   while (!text.empty()) {
@@ -489,7 +494,7 @@ Status ProcFs::ReadNamespaceFds(pid_t pid, UniqueFd* fd_dir,
   if (!fd_dir->valid()) return StatusFromErrno(errno, "open " + path);
   return ForEachFdLink(fd_dir->get(), path,
                        [out](int fd, std::string_view target) {
-                         const auto link = ParseNamespaceLink(target);
+                         const auto link = ParseFdLink(target);
                          if (link) out->push_back(NamespaceFd{fd, *link});
                        });
 }

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -126,6 +127,18 @@ struct PidEntry {
   pid_t pid = 0;
   std::uint64_t inode = 0;
 };
+
+// The longest target a namespace's nsfs file has: "cgroup:[" (any type
+// name is at most six bytes), 20 digits of a 64-bit inode and "]".
+inline constexpr std::size_t kMaxNamespaceLinkSize = 29;
+
+// Parses the target of a /proc/PID/fd/N link as readlink(2) returned it,
+// possibly cut at the caller's buffer: the namespace of an nsfs file held
+// open ("net:[4026532562]", as ParseNamespaceLink), nullopt for every other
+// file: sockets ("socket:[123]"), pipes, anonymous inodes
+// ("anon_inode:[eventfd]"), paths (which start with '/'), and anything
+// longer than kMaxNamespaceLinkSize (a link that a small buffer cut). Pure.
+std::optional<NamespaceLink> ParseFdLink(std::string_view target);
 
 // Parses the text of a /proc/sys integer file ("31231\n"). Pure.
 std::optional<std::int64_t> ParseSysctlInteger(std::string_view text);

@@ -47,6 +47,20 @@ std::string UnescapeUnitName(std::string_view in) {
   return out;
 }
 
+// A machine name as systemd-machined accepts it (a host name: letters,
+// digits, '-', '_' and '.', at most 64 bytes). The unescaped unit name of a
+// scope under machine.slice may hold anything, '/' and control bytes
+// included, which no machine has.
+bool IsMachineName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 Workload Make(std::string_view runtime, std::string_view scheme,
               std::string_view id) {
   Workload w;
@@ -72,6 +86,41 @@ std::optional<std::string> PodUidOf(std::string_view c) {
   return std::nullopt;
 }
 
+// The container a systemd scope unit names ("docker-<id>.scope",
+// "machine-<name>.scope" under machine.slice, ...); "s" ends in ".scope".
+std::optional<Workload> ScopeContainer(std::string_view s,
+                                       std::string_view parent) {
+  s.remove_suffix(6);
+  // Conmon monitors a container from beside it: not the container.
+  if (StartsWith(s, "crio-conmon-") || StartsWith(s, "libpod-conmon-")) {
+    return std::nullopt;
+  }
+  struct Rule {
+    std::string_view prefix, runtime, scheme;
+  };
+  static constexpr Rule kScopes[] = {
+      {"docker-", "docker", "docker://"},
+      {"cri-containerd-", "containerd", "containerd://"},
+      {"nerdctl-", "containerd", "containerd://"},
+      {"crio-", "cri-o", "cri-o://"},
+      {"libpod-", "podman", "podman://"},
+  };
+  for (const Rule& r : kScopes) {
+    if (StartsWith(s, r.prefix) && IsContainerHex(s.substr(r.prefix.size()))) {
+      return Make(r.runtime, r.scheme, s.substr(r.prefix.size()));
+    }
+  }
+  if (parent == "machine.slice" && StartsWith(s, "machine-")) {
+    const std::string name = UnescapeUnitName(s.substr(8));
+    // libvirt puts virtual machines here too: not containers.
+    if (!IsMachineName(name) || StartsWith(name, "qemu-")) {
+      return std::nullopt;
+    }
+    return Make("systemd-nspawn", "systemd-nspawn://", name);
+  }
+  return std::nullopt;
+}
+
 // The container that component i of "c" names, or nullopt.
 std::optional<Workload> ContainerAt(const std::vector<std::string_view>& c,
                                     std::size_t i, bool relative) {
@@ -92,36 +141,7 @@ std::optional<Workload> ContainerAt(const std::vector<std::string_view>& c,
     if (prefix == "docker") return Make("docker", "docker://", id);
     return std::nullopt;
   }
-  if (EndsWith(s, ".scope")) {
-    s.remove_suffix(6);
-    // Conmon monitors a container from beside it: not the container.
-    if (StartsWith(s, "crio-conmon-") || StartsWith(s, "libpod-conmon-")) {
-      return std::nullopt;
-    }
-    struct Rule {
-      std::string_view prefix, runtime, scheme;
-    };
-    static constexpr Rule kScopes[] = {
-        {"docker-", "docker", "docker://"},
-        {"cri-containerd-", "containerd", "containerd://"},
-        {"nerdctl-", "containerd", "containerd://"},
-        {"crio-", "cri-o", "cri-o://"},
-        {"libpod-", "podman", "podman://"},
-    };
-    for (const Rule& r : kScopes) {
-      if (StartsWith(s, r.prefix) &&
-          IsContainerHex(s.substr(r.prefix.size()))) {
-        return Make(r.runtime, r.scheme, s.substr(r.prefix.size()));
-      }
-    }
-    if (parent == "machine.slice" && StartsWith(s, "machine-")) {
-      const std::string name = UnescapeUnitName(s.substr(8));
-      // libvirt puts virtual machines here too: not containers.
-      if (name.empty() || StartsWith(name, "qemu-")) return std::nullopt;
-      return Make("systemd-nspawn", "systemd-nspawn://", name);
-    }
-    return std::nullopt;
-  }
+  if (EndsWith(s, ".scope")) return ScopeContainer(s, parent);
   if (StartsWith(s, "libpod-") && IsContainerHex(s.substr(7))) {
     return Make("podman", "podman://", s.substr(7));
   }

@@ -48,7 +48,9 @@ struct Workload {
 //    container;
 //  - containerd without Kubernetes: /<namespace>/<64hex>, exactly two
 //    components, and nerdctl's nerdctl-<64hex>.scope;
-//  - systemd-nspawn: machine.slice/machine-<name>.scope (\xNN unescaped);
+//  - systemd-nspawn: machine.slice/machine-<name>.scope (\xNN unescaped;
+//    a name that is not a valid machine name, e.g. one with '/', is not a
+//    container);
 //  - LXC: /lxc/<name>, /lxc.payload/<name>, /lxc.payload.<name>.
 // nullopt for anything else (host services, the root, malformed paths).
 // Pure; thread-safe.

@@ -5,10 +5,14 @@
 // uts, ipc, net, pid, cgroup, time), a grandchild in the new pid and time
 // namespaces that unshares a nested user and pid namespace, and a
 // great-grandchild that lives LIFETIME_MS: ten namespaces a tree. Every
-// tenth tree also bind-mounts a fresh net namespace at /run/netns/churn-N
-// (kept for a few trees, then unmounted): run it in a private mount
-// namespace (unshare --mount --propagation private) so that the mounts stay
-// out of the host's. Needs root.
+// tenth tree also bind-mounts a fresh net and uts namespace at
+// /run/netns/churn-N and /run/netns/churn-N.uts (kept for a few trees, then
+// unmounted): run it in a private mount namespace (unshare --mount
+// --propagation private) so that the mounts stay out of the host's. Every
+// tenth tree, five trees later, a short-lived child unshares a fresh net,
+// uts and ipc namespace and this process opens its /proc/PID/ns/{net,uts,ipc}
+// and keeps the three fds after the child has exited (kept for a few trees,
+// then closed): namespaces that only an open fd holds. Needs root.
 //
 // Usage: churn SECONDS [TREES_PER_SECOND [LIVE [LIFETIME_MS]]]
 // Prints one JSON line at the end: trees, namespaces, failures and rate.
@@ -30,7 +34,13 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-enum { kPerTree = 10, kBindMounts = 8 };
+enum {
+  kPerTree = 10,    // namespaces a tree makes
+  kBindMounts = 8,  // bound pairs (net, uts) kept at a time
+  kPerBind = 2,
+  kFdHolds = 8,  // held triples (net, uts, ipc) kept at a time
+  kPerHold = 3,
+};
 
 static double Now(void) {
   struct timespec ts;
@@ -93,18 +103,83 @@ static void Tree(long lifetime_ms) {
   _exit(WaitOne(inner) == 0 ? 0 : 7);
 }
 
-// Bind-mounts a new net namespace at "path"; 0 on success.
-static int BindNetns(const char* path) {
+// Creates the empty file "path" for a bind mount; 0 on success.
+static int Touch(const char* path) {
   const int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   close(fd);
+  return 0;
+}
+
+// Bind-mounts a new net namespace at "path" and a new uts namespace at
+// "path".uts; 0 on success.
+static int BindNamespaces(const char* path) {
+  char uts[80];
+  snprintf(uts, sizeof(uts), "%.63s.uts", path);
+  if (Touch(path) != 0 || Touch(uts) != 0) return -1;
   const pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
-    if (unshare(CLONE_NEWNET) != 0) _exit(2);
-    _exit(mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) == 0 ? 0 : 3);
+    if (unshare(CLONE_NEWNET | CLONE_NEWUTS) != 0) _exit(2);
+    if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) != 0) _exit(3);
+    _exit(mount("/proc/self/ns/uts", uts, NULL, MS_BIND, NULL) == 0 ? 0 : 4);
   }
   return WaitOne(pid);
+}
+
+// Unmounts what BindNamespaces(path) mounted and removes the files.
+static void Unbind(const char* path) {
+  char uts[80];
+  snprintf(uts, sizeof(uts), "%.63s.uts", path);
+  umount2(path, MNT_DETACH);
+  umount2(uts, MNT_DETACH);
+  unlink(path);
+  unlink(uts);
+}
+
+// Opens the net, uts and ipc namespaces of a child that unshares them and
+// then exits, into fds[0..2]: afterwards only these fds hold them. 0 on
+// success; on failure no fd is left open.
+static int HoldNamespaces(int fds[kPerHold]) {
+  static const char* const kTypes[kPerHold] = {"net", "uts", "ipc"};
+  int ready[2], go[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
+  if (pipe2(go, O_CLOEXEC) != 0) {
+    close(ready[0]);
+    close(ready[1]);
+    return -1;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    char c = 0;
+    close(ready[0]);
+    close(go[1]);
+    if (unshare(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) != 0) _exit(2);
+    if (write(ready[1], &c, 1) != 1) _exit(3);
+    // Lives until the parent has opened its namespaces and closes "go".
+    _exit(read(go[0], &c, 1) == 0 ? 0 : 4);
+  }
+  close(ready[1]);
+  close(go[0]);
+  int ok = pid > 0;
+  char c;
+  if (ok) ok = read(ready[0], &c, 1) == 1;
+  for (int i = 0; i < kPerHold; ++i) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, kTypes[i]);
+    fds[i] = ok ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fds[i] < 0) ok = 0;
+  }
+  close(ready[0]);
+  close(go[1]);
+  if (pid > 0 && WaitOne(pid) != 0) ok = 0;
+  if (!ok) {
+    for (int i = 0; i < kPerHold; ++i) {
+      if (fds[i] >= 0) close(fds[i]);
+      fds[i] = -1;
+    }
+  }
+  return ok ? 0 : -1;
 }
 
 int main(int argc, char** argv) {
@@ -124,8 +199,11 @@ int main(int argc, char** argv) {
       mount("churn", "/run/netns", "tmpfs", 0, "size=1m") == 0;
   char held[kBindMounts][64];
   memset(held, 0, sizeof(held));
+  int held_fds[kFdHolds][kPerHold];
+  memset(held_fds, -1, sizeof(held_fds));
 
   long trees = 0, failures = 0, bind_mounts = 0, bind_failures = 0, live = 0;
+  long fd_holds = 0, fd_failures = 0;
   const double start = Now();
   double next = start;
   while (Now() - start < seconds) {
@@ -143,15 +221,24 @@ int main(int argc, char** argv) {
       continue;
     }
     next += 1.0 / rate;
+    if (trees % 10 == 5) {
+      int* slot = held_fds[fd_holds % kFdHolds];
+      for (int i = 0; i < kPerHold; ++i) {
+        if (slot[i] >= 0) close(slot[i]);
+        slot[i] = -1;
+      }
+      if (HoldNamespaces(slot) == 0) {
+        ++fd_holds;
+      } else {
+        ++fd_failures;
+      }
+    }
     if (have_mounts && trees % 10 == 0) {
       const int slot = (int)(bind_mounts % kBindMounts);
-      if (held[slot][0] != '\0') {
-        umount2(held[slot], MNT_DETACH);
-        unlink(held[slot]);
-      }
+      if (held[slot][0] != '\0') Unbind(held[slot]);
       snprintf(held[slot], sizeof(held[slot]), "/run/netns/churn-%ld",
                bind_mounts);
-      if (BindNetns(held[slot]) == 0) {
+      if (BindNamespaces(held[slot]) == 0) {
         ++bind_mounts;
       } else {
         ++bind_failures;
@@ -174,15 +261,22 @@ int main(int argc, char** argv) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
   }
   for (int i = 0; i < kBindMounts; ++i) {
-    if (held[i][0] != '\0') umount2(held[i], MNT_DETACH);
+    if (held[i][0] != '\0') Unbind(held[i]);
+  }
+  for (int i = 0; i < kFdHolds; ++i) {
+    for (int k = 0; k < kPerHold; ++k) {
+      if (held_fds[i][k] >= 0) close(held_fds[i][k]);
+    }
   }
   const double elapsed = Now() - start;
-  const long namespaces = (trees - failures) * kPerTree + bind_mounts;
+  const long namespaces = (trees - failures) * kPerTree +
+                          bind_mounts * kPerBind + fd_holds * kPerHold;
   printf(
       "{\"seconds\": %.1f, \"trees\": %ld, \"failures\": %ld, "
-      "\"bind_mounts\": %ld, \"bind_failures\": %ld, \"namespaces\": %ld, "
+      "\"bind_mounts\": %ld, \"bind_failures\": %ld, \"fd_holds\": %ld, "
+      "\"fd_failures\": %ld, \"namespaces\": %ld, "
       "\"namespaces_per_second\": %.1f}\n",
-      elapsed, trees, failures, bind_mounts, bind_failures, namespaces,
-      (double)namespaces / elapsed);
-  return failures == 0 ? 0 : 1;
+      elapsed, trees, failures, bind_mounts, bind_failures, fd_holds,
+      fd_failures, namespaces, (double)namespaces / elapsed);
+  return failures == 0 && fd_failures == 0 ? 0 : 1;
 }

@@ -36,6 +36,10 @@ struct FakeNamespace {
   int open_not_found = 0;
   // Open() always fails with this, when set (kPermissionDenied, ...).
   std::optional<Status> open_error;
+  // Parent(), Owner() and OwnerUid() fail with this, when set: an ioctl
+  // that fails with an errno the kernel does not document for it (EIO,
+  // ENOTTY, EINVAL on a hierarchical type, ...).
+  std::optional<Status> relation_error;
 };
 
 // Answers every NamespaceOps call by inode from a table and counts the
@@ -192,6 +196,7 @@ class FakeNamespaceOps final : public NamespaceOps {
     ++per_inode_[handle.inode].parent;
     FakeNamespace* ns = Find(handle.inode);
     if (ns == nullptr) return Unknown(handle.inode);
+    if (ns->relation_error) return *ns->relation_error;
     if (!IsHierarchical(ns->type)) {
       return Status::InvalidArgument("fake: NS_GET_PARENT on a flat type");
     }
@@ -206,6 +211,7 @@ class FakeNamespaceOps final : public NamespaceOps {
     ++per_inode_[handle.inode].owner;
     FakeNamespace* ns = Find(handle.inode);
     if (ns == nullptr) return Unknown(handle.inode);
+    if (ns->relation_error) return *ns->relation_error;
     if (!ns->owner) return Status::PermissionDenied("fake: owner hidden");
     out->type = NamespaceType::kUser;
     out->inode = *ns->owner;
@@ -217,6 +223,7 @@ class FakeNamespaceOps final : public NamespaceOps {
     ++per_inode_[handle.inode].owner_uid;
     FakeNamespace* ns = Find(handle.inode);
     if (ns == nullptr) return Unknown(handle.inode);
+    if (ns->relation_error) return *ns->relation_error;
     if (ns->type != NamespaceType::kUser) {
       return Status::InvalidArgument("fake: NS_GET_OWNER_UID on non-user");
     }

@@ -89,6 +89,33 @@ INSTANTIATE_TEST_SUITE_P(
         LinkCase{"net::[4026531993]", std::nullopt}));
 
 // ---------------------------------------------------------------------------
+// ParseFdLink
+
+TEST(ParseFdLinkTest, NamespacesOnly) {
+  EXPECT_EQ(ParseFdLink("net:[4026531840]"),
+            (NamespaceLink{NamespaceType::kNet, 4026531840}));
+  EXPECT_EQ(ParseFdLink("cgroup:[18446744073709551615]"),
+            (NamespaceLink{NamespaceType::kCgroup,
+                           std::numeric_limits<std::uint64_t>::max()}));
+  for (const char* other :
+       {"socket:[123]", "pipe:[98765]", "anon_inode:[eventfd]",
+        "anon_inode:bpf-map", "/dev/null", "/run/netns/a (deleted)",
+        "net:[4026531840] (deleted)", "net:[0]", ""}) {
+    EXPECT_FALSE(ParseFdLink(other).has_value()) << other;
+  }
+}
+
+TEST(ParseFdLinkTest, LongerThanAnyNamespaceLinkIsRefused) {
+  EXPECT_EQ(std::string("cgroup:[18446744073709551615]").size(),
+            kMaxNamespaceLinkSize);
+  // Leading zeros make a link that ParseNamespaceLink takes, but that no
+  // nsfs file has and that a small readlink buffer could have cut.
+  const std::string padded = "net:[" + std::string(30, '0') + "1]";
+  EXPECT_TRUE(ParseNamespaceLink(padded).has_value());
+  EXPECT_FALSE(ParseFdLink(padded).has_value());
+}
+
+// ---------------------------------------------------------------------------
 // ParseProcessStatus
 
 // A status file as Linux 6.x writes it; NStgid and the rest substituted.

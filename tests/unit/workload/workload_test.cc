@@ -133,6 +133,22 @@ TEST(WorkloadTest, NotContainers) {
   }
 }
 
+// Found by the cgroup fuzz target's property that an id holds no '/'
+// (tests/fuzz/regressions/cgroup/nspawn_escaped_slash): "\x2f" unescaped
+// made the container id "systemd-nspawn://a/b".
+TEST(WorkloadTest, NspawnNamesThatNoMachineHasAreNotContainers) {
+  for (const std::string& name :
+       {std::string("a\\x2fb"), std::string("a\\x0ab"), std::string("a\\x20b"),
+        std::string(65, 'm')}) {
+    const std::string p = "/machine.slice/machine-" + name + ".scope";
+    EXPECT_FALSE(ClassifyCgroupPath(p).has_value()) << p;
+  }
+  const auto w = ClassifyCgroupPath("/machine.slice/machine-" +
+                                    std::string(64, 'm') + ".scope");
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->container_id, "systemd-nspawn://" + std::string(64, 'm'));
+}
+
 TEST(WorkloadTest, FirstPathThatNamesAContainerWins) {
   const auto w = ClassifyCgroupPaths(
       {"/", "/user.slice", "/docker/" + kH, "/docker/" + kH2});
