@@ -198,23 +198,30 @@ def dashboard_expressions(prom_url, every_node):
     return out
 
 
-def time_queries(prom, exprs, reps, range_seconds, step):
+def time_queries(prom, exprs, reps, range_seconds, step, budget):
     """Each expression as an instant query and as a range query over the
-    last range_seconds, reps times each: median and max seconds."""
+    last range_seconds, up to reps times each: median and max seconds. A
+    query gets Prometheus' timeout of `budget` seconds, and no further
+    repetition once it has used that much in all."""
     rows = []
     for dash, where, expr in exprs:
         inst, rng, results, error = [], [], 0, ""
+        spent = 0.0
         for _ in range(reps):
             try:
-                data, took = prom.get("/api/v1/query", {"query": expr})
+                data, took = prom.get("/api/v1/query", {"query": expr, "timeout": f"{budget}s"})
                 inst.append(took)
                 results = len(data["result"]) if isinstance(data["result"], list) else 1
                 end = time.time()
-                _, took = prom.get("/api/v1/query_range", {
-                    "query": expr, "start": end - range_seconds, "end": end, "step": step})
-                rng.append(took)
+                _, took2 = prom.get("/api/v1/query_range", {
+                    "query": expr, "start": end - range_seconds, "end": end, "step": step,
+                    "timeout": f"{budget}s"})
+                rng.append(took2)
+                spent += took + took2
             except (RuntimeError, OSError, ValueError) as e:
                 error = str(e)[:200]
+                break
+            if spent >= budget:
                 break
         rows.append({"dashboard": dash, "panel": where, "expr": expr, "results": results,
                      "instant_median": median(inst), "instant_max": max(inst, default=float("nan")),
@@ -234,12 +241,13 @@ def top_up(args, population):
     log(f"{count_processes()} processes on the host")
 
 
-def run_fleet(args, work, n, population):
-    """One fleet of n nodes; returns its record."""
+def run_fleet(args, work, n, population, fleets):
+    """One fleet of n nodes; its record is appended to fleets at once, so
+    what was measured survives an interruption."""
     top_up(args, population)
     log(f"fleet of {n}: starting {n} exporters")
     exporters, prometheus = [], None
-    rec = {"nodes": n}
+    rec = {"nodes": n, "queries_one_node": [], "queries_all_nodes": []}
     try:
         for i in range(n):
             exporters.append(start_exporter(args, work, f"node{i:03d}"))
@@ -280,6 +288,9 @@ def run_fleet(args, work, n, population):
         rec["prometheus_rss_kib_end"] = rss[-1]
         rec["prometheus_rss_kib_max"] = max(rss)
         rec["prometheus_hwm_kib"] = proc_status_kib(pid, "VmHWM")
+        rec["wall_seconds"] = wall
+        with open("/proc/loadavg") as f:
+            rec["loadavg"] = float(f.read().split()[1])  # 5 minutes
         w = f"{int(wall)}s"
         per_node = [float(s["value"][1]) for s in
                     prom.vector(f'scrape_samples_scraped{{job="{JOB}"}}')]
@@ -303,6 +314,7 @@ def run_fleet(args, work, n, population):
         rec["rule_groups"] = {
             s["metric"].get("rule_group", "?").rsplit(";", 1)[-1]: float(s["value"][1])
             for s in prom.vector(f"max_over_time(prometheus_rule_group_last_duration_seconds[{w}])")}
+        fleets.append(rec)
         rec["processes_scanned_min"] = prom.scalar(
             f"min(min_over_time(linux_namespace_exporter_processes_scanned[{w}]))")
         rec["processes_scanned_max"] = prom.scalar(
@@ -316,15 +328,14 @@ def run_fleet(args, work, n, population):
         for key, every in (("queries_one_node", False), ("queries_all_nodes", True)):
             exprs = dashboard_expressions(base, every)
             log(f"fleet of {n}: timing {len(exprs)} dashboard queries x {args.reps} ({key})")
-            rec[key] = time_queries(prom, exprs, args.reps, max(60, int(wall)), args.interval)
-        rec["wall_seconds"] = wall
+            rec[key] = time_queries(prom, exprs, args.reps, max(60, int(wall)), args.interval,
+                                    args.query_budget)
     finally:
         if prometheus is not None:
             prometheus.stop(timeout=30)
             shutil.rmtree(os.path.join(work, f"prometheus.{n}", "data"), ignore_errors=True)
         for e in exporters:
             e.stop()
-    return rec
 
 
 def fmt_bytes(b):
@@ -332,6 +343,7 @@ def fmt_bytes(b):
 
 
 def markdown(meta, variants, fleets):
+    fleets = [f for f in fleets if "fleet_series" in f]  # measured to the end
     out = [f"Run {meta['date']}: {meta['processes']} processes on the host "
            f"({meta['populated']} made), {meta['cpus']} CPUs ({meta['cpu_model']}), "
            f"{meta['mem_gib']:.1f} GiB, kernel {meta['kernel']}, {meta['prometheus']}, "
@@ -354,6 +366,8 @@ def markdown(meta, variants, fleets):
             f"{fmt_bytes(f['prometheus_rss_kib_max'] * 1024)} | {fmt_bytes(rss / f['nodes'])} | "
             f"{rss / f['head_series']:.0f} | {f['prometheus_cpu']:.2f} | {f['exporters_cpu']:.2f} | "
             f"{f['scrape_duration_median']:.3f} / {f['scrape_duration_max']:.3f} | {groups} |")
+    out += ["", "Load average (5 min) at the end of each measurement: "
+            + ", ".join(f"{f['loadavg']:.1f} at {f['nodes']} nodes" for f in fleets) + "."]
     for f in fleets:
         slow = sorted(f["rules"].items(), key=lambda kv: -kv[1])[:6]
         out += ["", f"At {f['nodes']} nodes: processes scanned per node "
@@ -395,6 +409,8 @@ def main():
     p.add_argument("--measure", type=int, default=180, help="seconds measured per fleet size")
     p.add_argument("--cluster-size", type=int, default=10, help="nodes per cluster label")
     p.add_argument("--reps", type=int, default=3, help="timings per dashboard query")
+    p.add_argument("--query-budget", type=int, default=20,
+                   help="seconds per dashboard query: its timeout, and no more reps beyond")
     p.add_argument("--exporter", default=os.path.join(REPO, "build", "linux_namespace_exporter"))
     p.add_argument("--json", default=None, help="where to write the record (default: scratch dir)")
     p.add_argument("--keep-work", action="store_true", help="keep the scratch directory")
@@ -444,7 +460,7 @@ def main():
             "limits": limits.notes}
         variants = measure_variants(args, work)
         for n in sizes:
-            fleets.append(run_fleet(args, work, n, population))
+            run_fleet(args, work, n, population, fleets)
     except Interrupted as e:
         log(f"interrupted ({e}): cleaning up")
         status = 130
