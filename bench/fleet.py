@@ -81,7 +81,7 @@ class Prom:
         took = time.perf_counter() - t0
         data = json.loads(body)
         if status != 200 or data.get("status") != "success":
-            raise RuntimeError(f"{path} {params}: {data.get('error', status)}")
+            raise RuntimeError(f"{data.get('error', status)} ({path} {params})")
         return data["data"], took
 
     def vector(self, expr):
@@ -249,8 +249,10 @@ def run_fleet(args, work, n, population, fleets):
     exporters, prometheus = [], None
     rec = {"nodes": n, "queries_one_node": [], "queries_all_nodes": []}
     try:
+        config = (f"collection:\n  min_interval: {args.min_interval}s\n"
+                  if args.min_interval else None)
         for i in range(n):
-            exporters.append(start_exporter(args, work, f"node{i:03d}"))
+            exporters.append(start_exporter(args, work, f"node{i:03d}", config))
         ports = [e.port for e in exporters]
         d = os.path.join(work, f"prometheus.{n}")
         os.makedirs(d)
@@ -347,7 +349,8 @@ def markdown(meta, variants, fleets):
     out = [f"Run {meta['date']}: {meta['processes']} processes on the host "
            f"({meta['populated']} made), {meta['cpus']} CPUs ({meta['cpu_model']}), "
            f"{meta['mem_gib']:.1f} GiB, kernel {meta['kernel']}, {meta['prometheus']}, "
-           f"scrape and rule interval {meta['interval']} s, clusters of {meta['cluster_size']} nodes.",
+           f"scrape and rule interval {meta['interval']} s, clusters of {meta['cluster_size']} nodes, "
+           f"exporters' collection.min_interval {meta.get('min_interval', 0)} s.",
            "", "One exporter's exposition per configuration:", "",
            "| configuration | samples | identity | gzip |", "| --- | ---: | ---: | ---: |"]
     for v in variants:
@@ -407,6 +410,10 @@ def main():
     p.add_argument("--interval", type=int, default=15, help="scrape and rule interval, seconds")
     p.add_argument("--warmup", type=int, default=3, help="scrape intervals before measuring")
     p.add_argument("--measure", type=int, default=180, help="seconds measured per fleet size")
+    p.add_argument("--min-interval", type=int, default=0,
+                   help="collection.min_interval of the fleet's exporters, seconds: with 60, "
+                        "each collects once a minute and answers the scrapes between from it, "
+                        "so more of them fit on the machine (the series are the same)")
     p.add_argument("--cluster-size", type=int, default=10, help="nodes per cluster label")
     p.add_argument("--reps", type=int, default=3, help="timings per dashboard query")
     p.add_argument("--query-budget", type=int, default=20,
@@ -457,6 +464,7 @@ def main():
             "prometheus": tool_version([nsexp_harness.PROMETHEUS, "--version"]),
             "exporter": tool_version([args.exporter, "--version"]),
             "interval": args.interval, "cluster_size": args.cluster_size,
+            "min_interval": args.min_interval,
             "limits": limits.notes}
         variants = measure_variants(args, work)
         for n in sizes:
