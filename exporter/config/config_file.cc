@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <regex>
 #include <string>
@@ -152,6 +154,10 @@ void ParseFilters(const YAML::Node& n, FileConfig* c) {
     c->exclude_commands = YamlStringList(list, "filters.exclude_commands");
     std::size_t i = 0;
     for (const auto& item : list) {
+      if (const auto why = CheckRegexNumbers(c->exclude_commands[i])) {
+        Fail(item, "filters.exclude_commands: invalid regular expression \"" +
+                       c->exclude_commands[i] + "\": " + *why);
+      }
       try {
         std::regex re(c->exclude_commands[i], std::regex::ECMAScript);
       } catch (const std::regex_error& e) {
@@ -164,6 +170,39 @@ void ParseFilters(const YAML::Node& n, FileConfig* c) {
 }
 
 }  // namespace
+
+std::optional<std::string> CheckRegexNumbers(std::string_view pattern) {
+  // Length of the run of decimal digits at "from".
+  const auto digits = [pattern](std::size_t from) {
+    std::size_t n = 0;
+    while (from + n < pattern.size() &&
+           std::isdigit(static_cast<unsigned char>(pattern[from + n])) != 0) {
+      ++n;
+    }
+    return n;
+  };
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      if (digits(i + 1) > kMaxRegexNumberDigits) {
+        return "a back-reference number longer than " +
+               std::to_string(kMaxRegexNumberDigits) + " digits";
+      }
+      ++i;  // the escaped character is not an operator
+    } else if (pattern[i] == '{') {
+      std::size_t j = i + 1;
+      std::size_t n = digits(j);
+      if (n == 0) continue;  // a literal '{'
+      j += n;
+      if (j < pattern.size() && pattern[j] == ',')
+        n = std::max(n, digits(j + 1));
+      if (n > kMaxRegexNumberDigits) {
+        return "a repeat count longer than " +
+               std::to_string(kMaxRegexNumberDigits) + " digits";
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<std::chrono::milliseconds> ParseDuration(const std::string& s) {
   if (s == "0") return std::chrono::milliseconds(0);

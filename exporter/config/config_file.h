@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/namespace_type.h"
@@ -90,6 +92,17 @@ struct FileConfig : CollectionSettings {
 // cannot be read and kInvalidArgument for a directory, with "--config.file
 // PATH" in the message.
 [[nodiscard]] Status LoadConfigFile(const std::string& path, FileConfig* out);
+
+// The most digits a back-reference ("\\12") or a repeat count ("{2,15}") of
+// an exclude_commands expression may have.
+inline constexpr std::size_t kMaxRegexNumberDigits = 9;
+
+// Why "pattern" (ECMAScript) must not reach std::regex, or nullopt:
+// libstdc++'s regex compiler (GCC 12) reads the number of a back-reference
+// or of a repeat count into a long without an overflow check (undefined
+// behaviour, found by fuzzing), so numbers longer than
+// kMaxRegexNumberDigits are refused first. Pure.
+std::optional<std::string> CheckRegexNumbers(std::string_view pattern);
 
 // Parses a Prometheus-style duration: "0", "500ms", "15s", "1m", "1h30m".
 // nullopt for anything else (including negative values). Pure.

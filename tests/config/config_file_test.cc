@@ -121,6 +121,14 @@ const InvalidCase kInvalidCases[] = {
      "filters:\n  exclude_commands:\n    - \"[a-\"\n",
      "test.yml:3:7: ",
      {"invalid regular expression", "\"[a-\""}},
+    {"back-reference number that overflows the regex compiler",
+     "filters:\n  exclude_commands: ['a\\37000472096666666666666666']\n",
+     "test.yml:2:22: ",
+     {"invalid regular expression", "back-reference number longer than 9"}},
+    {"repeat count that overflows the regex compiler",
+     "filters:\n  exclude_commands: ['a{2,99999999999999999999}']\n",
+     "test.yml:2:22: ",
+     {"invalid regular expression", "repeat count longer than 9"}},
     {"unknown namespace type",
      "collection:\n  types: [pid, network]\n",
      "test.yml:2:16: ",
@@ -506,3 +514,16 @@ TEST(ExamplesTest, LargeHostKeepsAggregatesOnly) {
 
 }  // namespace
 }  // namespace nsexp
+
+TEST(CheckRegexNumbersTest, AcceptsOrdinaryNumbersAndRefusesLongOnes) {
+  EXPECT_EQ(nsexp::CheckRegexNumbers("(a)\\1{2,15}x{3}"), std::nullopt);
+  EXPECT_EQ(nsexp::CheckRegexNumbers("\\\\1234567890123"), std::nullopt)
+      << "an escaped backslash followed by digits is a literal";
+  EXPECT_NE(nsexp::CheckRegexNumbers("{1234567890123}"), std::nullopt);
+  EXPECT_EQ(nsexp::CheckRegexNumbers("proc123456789012345"), std::nullopt);
+  EXPECT_EQ(nsexp::CheckRegexNumbers("{"), std::nullopt);
+  EXPECT_NE(nsexp::CheckRegexNumbers("(a)\\1234567890"), std::nullopt);
+  EXPECT_NE(nsexp::CheckRegexNumbers("a{1234567890}"), std::nullopt);
+  EXPECT_NE(nsexp::CheckRegexNumbers("a{1,1234567890}"), std::nullopt);
+  EXPECT_EQ(nsexp::CheckRegexNumbers("a{123456789,123456789}"), std::nullopt);
+}
