@@ -2,6 +2,7 @@
 #include "ns/cgroup_cache.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace nsexp {
@@ -32,11 +33,19 @@ void CgroupCache::Plan(const std::vector<PidEntry>& pids,
 
 const std::string* CgroupCache::Cached(std::size_t index) const {
   if (read_[index]) return nullptr;
-  return &entries_[*match_[index]].text;
+  return entries_[*match_[index]].text.get();
 }
 
 void CgroupCache::Record(std::size_t index, std::string text) {
   fresh_[index] = std::move(text);
+}
+
+std::shared_ptr<const std::string> CgroupCache::Intern(std::string text) {
+  const auto it = pool_.find(text);
+  if (it != pool_.end()) return it->second;
+  auto shared = std::make_shared<const std::string>(std::move(text));
+  pool_.emplace(std::string_view(*shared), shared);
+  return shared;
 }
 
 void CgroupCache::Finish() {
@@ -49,12 +58,15 @@ void CgroupCache::Finish() {
           match_[i]
               ? std::min<std::uint32_t>(entries_[*match_[i]].sightings + 1, 2)
               : 1;
-      kept.push_back(Entry{pids_[i], seen, std::move(*fresh_[i])});
+      kept.push_back(Entry{pids_[i], seen, Intern(std::move(*fresh_[i]))});
     } else if (match_[i]) {
       kept.push_back(std::move(entries_[*match_[i]]));
     }
   }
   entries_ = std::move(kept);
+  for (auto it = pool_.begin(); it != pool_.end();) {
+    it = it->second.use_count() == 1 ? pool_.erase(it) : std::next(it);
+  }
   pids_.clear();
   match_.clear();
   read_.clear();
