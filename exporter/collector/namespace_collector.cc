@@ -141,6 +141,14 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
       errors_denied_(
           ErrorsFamily(&registry_).Add({{"reason", "permission_denied"}})),
       errors_other_(ErrorsFamily(&registry_).Add({{"reason", "other"}})),
+      holder_errors_(
+          prometheus::BuildCounter()
+              .Name("linux_namespace_exporter_holder_errors_total")
+              .Help("Holders a holder reader could not read, by holder kind "
+                    "and reason: vanished (the process, fd or mount went "
+                    "away), permission_denied, other (also counted in "
+                    "scrape_errors_total{reason=\"other\"}).")
+              .Register(registry_)),
       reload_ok_(AddGauge(
           &registry_, "linux_namespace_exporter_config_last_reload_successful",
           "Whether the last configuration reload attempt was successful.")),
@@ -161,6 +169,12 @@ NamespaceCollector::NamespaceCollector(std::unique_ptr<ProcFs> procfs,
            "Version and revision the exporter was built from; value 1.",
            {{"version", options_.version}, {"revision", options_.revision}})
       .Set(1);
+  for (HolderKind kind : kAllHolderKinds) {
+    for (const char* reason : {"vanished", "permission_denied", "other"}) {
+      holder_errors_.Add(
+          {{"holder", std::string(HolderKindName(kind))}, {"reason", reason}});
+    }
+  }
   reload_ok_.Set(1);
   reload_success_time_.Set(NowSeconds());
   web_reload_ok_.Set(1);
@@ -293,6 +307,20 @@ void NamespaceCollector::LogScan(const ScanStats& stats) const {
   }
 }
 
+void NamespaceCollector::CountHolderErrors(const ScanStats& stats) const {
+  for (const HolderStats& h : stats.holders) {
+    const std::pair<const char*, std::uint64_t> counts[] = {
+        {"vanished", h.vanished},
+        {"permission_denied", h.permission_denied},
+        {"other", h.other}};
+    for (const auto& [reason, n] : counts) {
+      if (n == 0) continue;
+      holder_errors_.Add({{"holder", h.kind}, {"reason", reason}})
+          .Increment(static_cast<double>(n));
+    }
+  }
+}
+
 void NamespaceCollector::ReadLimits(Collection* snap) const {
   // A knob the kernel lacks (max_time_namespaces before 5.6) is no error;
   // any other failure is counted, and logged when it starts.
@@ -347,6 +375,7 @@ NamespaceCollector::CollectOnce(const CollectorOptions& options) const {
     snap->ok = true;
     errors_vanished_.Increment(static_cast<double>(stats.vanished));
     errors_denied_.Increment(static_cast<double>(stats.permission_denied));
+    CountHolderErrors(stats);
     std::uint64_t holder_other = 0;
     for (const HolderStats& h : stats.holders) holder_other += h.other;
     errors_other_.Increment(static_cast<double>(stats.other + holder_other));

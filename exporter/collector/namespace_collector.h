@@ -122,6 +122,9 @@ class NamespaceCollector {
   std::shared_ptr<const Collection> CollectOnce(
       const CollectorOptions& options) const;
   void LogScan(const ScanStats& stats) const;
+  // Adds each holder reader's failed reads to holder_errors_.
+  void CountHolderErrors(const ScanStats& stats) const;
+
   // Reads the sys/user limits into *snap, counting and logging failures.
   void ReadLimits(Collection* snap) const;
 
@@ -136,6 +139,9 @@ class NamespaceCollector {
   prometheus::Counter& errors_vanished_;
   prometheus::Counter& errors_denied_;
   prometheus::Counter& errors_other_;
+  // linux_namespace_exporter_holder_errors_total, a series per holder kind
+  // and reason, all made up front.
+  prometheus::Family<prometheus::Counter>& holder_errors_;
   prometheus::Gauge& reload_ok_;
   prometheus::Gauge& reload_success_time_;
   prometheus::Gauge& web_reload_ok_;

@@ -177,6 +177,61 @@ TEST(NamespaceCollectorUnscannedTest, CountsBindMountedMountNamespaces) {
             0);
 }
 
+// The value of linux_namespace_exporter_holder_errors_total{holder,reason}.
+double HolderErrors(const NamespaceCollector& collector,
+                    const std::string& holder, const std::string& reason) {
+  std::string text, error;
+  AppendTextFormat(collector.SelfFamilies(), &text);
+  for (const MetricFamily& f : ParseExposition(text, &error)) {
+    if (f.name != "linux_namespace_exporter_holder_errors_total") continue;
+    for (const auto& m : f.metric) {
+      std::string h, r;
+      for (const auto& l : m.label) {
+        if (l.name == "holder") h = l.value;
+        if (l.name == "reason") r = l.value;
+      }
+      if (h == holder && r == reason) return m.counter.value;
+    }
+  }
+  EXPECT_EQ(error, "");
+  return -1;
+}
+
+TEST(NamespaceCollectorHolderErrorsTest, CountsEachHolderKindsFailedReads) {
+  // PID 1's mountinfo lists a bind mount that cannot be opened (the fake
+  // ops know no namespace 4026532999: an unexpected error, reason other).
+  const fixture::FixtureCopy tree(kFixtures + "bind_mounts");
+  ASSERT_FALSE(tree.root().empty());
+  tree.Append({"1"}, "mountinfo",
+              "703 29 0:4 net:[4026532999] /run/netns/gone rw - nsfs nsfs "
+              "rw\n");
+  std::unique_ptr<ProcFs> procfs;
+  ASSERT_TRUE(ProcFs::Open(tree.root(), &procfs).ok());
+  auto ops = std::make_unique<FakeNamespaceOps>();
+  fixture::AddBindMounts(ops.get());
+  NamespaceCollector collector(std::move(procfs), std::move(ops),
+                               CollectorOptions{});
+  // Every kind and reason is there from the start, at 0.
+  for (HolderKind kind : kAllHolderKinds) {
+    for (const char* reason : {"vanished", "permission_denied", "other"}) {
+      EXPECT_EQ(
+          HolderErrors(collector, std::string(HolderKindName(kind)), reason), 0)
+          << HolderKindName(kind) << " " << reason;
+    }
+  }
+  ASSERT_TRUE(collector.CollectShared().collection->ok);
+  const double first = HolderErrors(collector, "bind_mount", "other");
+  EXPECT_GE(first, 1);
+  EXPECT_EQ(HolderErrors(collector, "bind_mount", "vanished"), 0);
+  EXPECT_EQ(HolderErrors(collector, "fd", "other"), 0);
+  // A counter: the next collection adds to it.
+  CollectorOptions again;
+  again.min_interval = std::chrono::milliseconds(0);
+  collector.UpdateOptions(again);
+  ASSERT_TRUE(collector.CollectShared().collection->ok);
+  EXPECT_EQ(HolderErrors(collector, "bind_mount", "other"), 2 * first);
+}
+
 TEST_F(NamespaceCollectorTest, ThrowIsLoggedCountedAndNextScrapeRuns) {
   control_->throwing = true;
   testing::internal::CaptureStderr();
