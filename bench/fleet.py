@@ -164,7 +164,7 @@ def dashboard_expressions(prom_url, every_node):
     """(dashboard, where, expr) for every panel target, variables resolved
     as tests/deploy/dashboard_queries.py resolves them (one node, one type),
     or with every_node, as Grafana's "All" (.*) for every query variable
-    but the job."""
+    that offers it (includeAll) but the job; the others keep one value."""
     p = dashboard_queries.Prometheus(prom_url, 120)
     out = []
     for path in sorted(os.listdir(dashboard_queries.DASHBOARD_DIR)):
@@ -175,7 +175,7 @@ def dashboard_expressions(prom_url, every_node):
         values = {}
         for v in dashboard.get("templating", {}).get("list", []):
             name, vtype = v.get("name"), v.get("type")
-            if vtype == "query" and every_node and name != "job":
+            if vtype == "query" and every_node and name != "job" and v.get("includeAll"):
                 values[name] = ".*"
             elif vtype == "query":
                 try:

@@ -14,11 +14,21 @@ Conventions checked on every dashboard file:
     are unique; every $variable used is defined or a Grafana built-in;
   - brackets balance in every expression and only metrics the exporter
     exports (or Prometheus adds, or kube-state-metrics' kube_pod_info and
-    kube_pod_container_info for the pod joins) are used.
+    kube_pod_container_info for the pod joins), or that the fleet recording
+    rules (deploy/prometheus/rules/linux_namespace_fleet.yml) record, are
+    used;
+  - fleet scale: every panel selector of a per-namespace metric
+    (linux_namespace_info, _processes, ...: thousands of series per node)
+    matches instance against one node, a variable that offers neither
+    "All" nor several values (or a literal), so that no panel reads the
+    per-namespace series of a whole fleet; fleet-wide and per-node totals
+    read the exporter's aggregates or the recording rules instead;
+  - a panel that reads a recording rule names the rule and the rules file
+    in its description, since it has no data where that file is not loaded.
 
 Then it mutates a loaded dashboard in memory (hard-coded datasource uid,
-missing unit, fixed rate range, ...) and requires each mutation to be
-caught, so that the lint is known to work.
+missing unit, fixed rate range, per-namespace series over "All" nodes, ...)
+and requires each mutation to be caught, so that the lint is known to work.
 
 Usage: check_dashboards.py [DASHBOARD.json ...]   (default: all of
 grafana-dashboards/*.json). Exit status 0 when clean, 1 otherwise.
@@ -35,6 +45,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # The repository root: NSEXP_SOURCE_DIR (set by CTest) or two levels up.
 ROOT = os.environ.get("NSEXP_SOURCE_DIR") or os.path.normpath(os.path.join(HERE, "..", ".."))
 DASHBOARD_DIR = os.path.join(ROOT, "grafana-dashboards")
+FLEET_RULES = os.path.join(ROOT, "deploy", "prometheus", "rules", "linux_namespace_fleet.yml")
+FLEET_RULES_NAME = "linux_namespace_fleet.yml"
 
 DATASOURCE_REF = {"type": "prometheus", "uid": "${datasource}"}
 SCHEMA_VERSION = 39
@@ -59,6 +71,22 @@ KNOWN_METRICS = {
     # kube-state-metrics, for the pod and container joins.
     "kube_pod_info", "kube_pod_container_info",
 }
+# Per-namespace metrics: a series per namespace (and per container or
+# holder), thousands per node. Panels read them for one node at a time.
+PER_NAMESPACE_METRICS = {
+    "linux_namespace_info", "linux_namespace_processes", "linux_namespace_depth",
+    "linux_namespace_children", "linux_namespace_holders", "linux_namespace_bind_mount_info",
+    "linux_namespace_container_processes",
+}
+assert PER_NAMESPACE_METRICS <= KNOWN_METRICS
+
+
+def recording_rules(path=FLEET_RULES):
+    """The names the fleet rules file records (level:metric:operations)."""
+    with open(path, encoding="utf-8") as f:
+        return set(re.findall(r"^\s*-\s*record:\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*$", f.read(), re.M))
+
+
 # Words in PromQL that look like metric names but are not.
 PROMQL_WORDS = {
     "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile",
@@ -127,7 +155,7 @@ def bracket_problems(expr):
     return ["unbalanced brackets"] if stack else []
 
 
-def metric_problems(expr):
+def metric_problems(expr, rules):
     problems = []
     # label_values(SELECTOR, LABEL) and label_values(LABEL): only the
     # selector names a metric.
@@ -138,9 +166,42 @@ def metric_problems(expr):
     text = re.sub(r"\[[^\]]*\]", "", text)  # ranges such as [1h]
     text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)
     for word in re.findall(r"(?<![$\w.])([a-zA-Z_:][a-zA-Z0-9_:]*)", text):
-        if word in PROMQL_WORDS or word in KNOWN_METRICS:
+        if word in PROMQL_WORDS or word in KNOWN_METRICS or word in rules:
             continue
         problems.append(f"unknown metric or word {word!r}")
+    return problems
+
+
+MATCHER = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
+WHOLE_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[^}]*)?\}|\$([A-Za-z0-9_]+)|\[\[([A-Za-z0-9_]+)\]\]")
+
+
+def single_valued(variable):
+    """Whether a variable always holds exactly one value: no "All", not multi."""
+    return (variable is not None and variable.get("type") in ("query", "custom", "constant", "textbox")
+            and not variable.get("includeAll") and not variable.get("multi"))
+
+
+def per_namespace_problems(expr, by_name):
+    """Selectors of per-namespace metrics that may span several nodes."""
+    problems = []
+    names = "|".join(sorted(PER_NAMESPACE_METRICS))
+    for m in re.finditer(r"(?<![\w:])(" + names + r")(?![\w:])(\s*\{([^{}]*)\})?", expr):
+        metric, matchers = m.group(1), MATCHER.findall(m.group(3) or "")
+        instance = [(op, value) for label, op, value in matchers if label == "instance"]
+        if not instance:
+            problems.append(f"reads per-namespace series of {metric} without an instance matcher (one node)")
+            continue
+        op, value = instance[0]
+        whole = WHOLE_VARIABLE.fullmatch(value)
+        if whole:
+            var = whole.group(1) or whole.group(2) or whole.group(3)
+            if op not in ("=", "=~") or not single_valued(by_name.get(var)):
+                problems.append(f"reads per-namespace series of {metric} with instance{op}\"{value}\", "
+                                f"which can select several nodes (the variable must offer no All and one value)")
+        elif op != "=" or "$" in value or "[[" in value:
+            problems.append(f"reads per-namespace series of {metric} with instance{op}\"{value}\", "
+                            f"which can select several nodes")
     return problems
 
 
@@ -177,8 +238,9 @@ def variable_query(variable):
     return query or ""
 
 
-def lint(dashboard, name):
-    """Returns the list of problems of one dashboard."""
+def lint(dashboard, name, rules):
+    """Returns the list of problems of one dashboard; rules: the names the
+    fleet recording rules record."""
     errors = []
     if dashboard.get("schemaVersion") != SCHEMA_VERSION:
         errors.append(f"schemaVersion must be {SCHEMA_VERSION}, is {dashboard.get('schemaVersion')}")
@@ -243,6 +305,13 @@ def lint(dashboard, name):
                 errors.append(f"{twhere}: no expr")
             else:
                 expressions.append((twhere, target["expr"]))
+                for p in per_namespace_problems(target["expr"], by_name):
+                    errors.append(f"{twhere}: {p} in {target['expr']!r}")
+                description = panel.get("description", "")
+                for rule in sorted(set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", target["expr"])) & rules):
+                    if rule not in description or FLEET_RULES_NAME not in description:
+                        errors.append(f"{twhere}: reads the recording rule {rule}; its description must name "
+                                      f"it and {FLEET_RULES_NAME}")
         for text in (panel.get("title", ""), panel.get("description", "")):
             for m in VARIABLE.finditer(text):
                 var = m.group(1) or m.group(2) or m.group(3)
@@ -255,7 +324,7 @@ def lint(dashboard, name):
             # $1 is label_replace's back-reference; Grafana leaves it alone.
             if var not in defined and not var.isdigit():
                 errors.append(f"{where}: undefined variable ${var} in {expr!r}")
-        for p in range_problems(expr) + bracket_problems(expr) + metric_problems(expr):
+        for p in range_problems(expr) + bracket_problems(expr) + metric_problems(expr, rules):
             errors.append(f"{where}: {p} in {expr!r}")
 
     hard_coded_uids(dashboard, "", errors)
@@ -267,8 +336,30 @@ def first_unit_panel(dashboard):
     return next(p for p in panels_of(dashboard) if p.get("type") in UNIT_PANELS)
 
 
-def self_test(dashboard, name):
-    """Each mutation of a clean dashboard must be reported."""
+def per_namespace_target(dashboard):
+    """The first panel target that reads a per-namespace metric, or None."""
+    for panel in panels_of(dashboard):
+        for target in panel.get("targets") or []:
+            words = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", target.get("expr", "")))
+            if words & PER_NAMESPACE_METRICS:
+                return target
+    return None
+
+
+def rule_panel(dashboard, rules):
+    """(panel, a recording rule it reads) for the first such panel, or None."""
+    for panel in panels_of(dashboard):
+        for target in panel.get("targets") or []:
+            used = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", target.get("expr", ""))) & rules
+            if used:
+                return panel, sorted(used)[0]
+    return None
+
+
+def self_test(dashboard, name, rules):
+    """Each mutation of a clean dashboard must be reported. Returns the
+    failures and the names of the mutations that applied to this dashboard
+    (some need a panel on per-namespace series or on a recording rule)."""
     def hard_coded_panel(d):
         first_unit_panel(d)["datasource"] = {"type": "prometheus", "uid": "P1809F7CD0C75ACF3"}
 
@@ -304,6 +395,41 @@ def self_test(dashboard, name):
         d["annotations"]["list"].append({"name": "deploys", "enable": True,
                                          "datasource": {"type": "prometheus", "uid": "abc123"}})
 
+    def misspelt_rule(d):
+        first_unit_panel(d)["targets"][0]["expr"] = 'instance_type:linux_namespace_depth:maximum{job=~"$job"}'
+
+    # Grafana's "All" offered for the node of a per-namespace panel.
+    def all_nodes_per_namespace(d):
+        target = per_namespace_target(d)
+        if target is None:
+            return False
+        var = re.search(r'instance=~?"\$\{?([A-Za-z0-9_]+)', target["expr"]).group(1)
+        variable = next(v for v in d["templating"]["list"] if v.get("name") == var)
+        variable.update({"includeAll": True, "multi": True, "allValue": ".*"})
+        return True
+
+    # A fleet-wide top-k over every node's per-namespace series.
+    def per_namespace_without_instance(d):
+        target = per_namespace_target(d)
+        if target is None:
+            return False
+        target["expr"] = 'topk(20, linux_namespace_processes{job=~"$job"})'
+        return True
+
+    def rule_panel_without_note(d):
+        found = rule_panel(d, rules)
+        if found is None:
+            return False
+        found[0]["description"] = "Namespaces."
+        return True
+
+    # The dashboard reads a rule that the rules file no longer records.
+    def rule_dropped_from_file(d):
+        found = rule_panel(d, rules)
+        if found is None:
+            return False
+        return rules - {found[1]}
+
     # Each mutation and a piece of the message that must report it.
     mutations = [
         (hard_coded_panel, "datasource must be"),
@@ -317,17 +443,28 @@ def self_test(dashboard, name):
         (undefined_variable, "undefined variable $jobb"),
         (misspelt_metric, "unknown metric or word 'linux_namespace'"),
         (unbalanced, "unbalanced brackets"),
+        (misspelt_rule, "unknown metric or word 'instance_type:linux_namespace_depth:maximum'"),
+        (all_nodes_per_namespace, "which can select several nodes"),
+        (per_namespace_without_instance, "without an instance matcher"),
+        (rule_panel_without_note, "its description must name it and linux_namespace_fleet.yml"),
+        (rule_dropped_from_file, "unknown metric or word 'instance"),
     ]
-    failures = []
+    failures, applied = [], set()
     for mutate, expected in mutations:
         broken = copy.deepcopy(dashboard)
-        mutate(broken)
-        problems = [p for p in lint(broken, name) if expected in p]
+        # None: applies, the rules as they are; False: does not apply to
+        # this dashboard; a set: lint against these rules instead.
+        outcome = mutate(broken)
+        if outcome is False:
+            continue
+        applied.add(mutate.__name__)
+        problems = [p for p in lint(broken, name, rules if outcome in (None, True) else outcome)
+                    if expected in p]
         if not problems:
             failures.append(f"self-test: mutation {mutate.__name__} of {name} was not reported ({expected!r})")
         else:
             print(f"self-test ok: {mutate.__name__} caught ({problems[0]})")
-    return failures
+    return failures, applied, {m.__name__ for m, _ in mutations}
 
 
 def main(argv):
@@ -338,6 +475,14 @@ def main(argv):
     problems = []
     uids = {}
     loaded = []
+    try:
+        rules = recording_rules()
+    except OSError as e:
+        print(f"FAIL: cannot read the fleet recording rules: {e}")
+        return 1
+    if not rules:
+        print(f"FAIL: no 'record:' names in {FLEET_RULES}")
+        return 1
     for path in files:
         name = os.path.basename(path)
         try:
@@ -349,7 +494,7 @@ def main(argv):
             continue
         if text != json.dumps(dashboard, indent=2, ensure_ascii=False) + "\n":
             problems.append(f"{name}: not formatted as json.dumps(indent=2) with a final newline")
-        found = lint(dashboard, name)
+        found = lint(dashboard, name, rules)
         problems.extend(found)
         uid = dashboard.get("uid")
         if uid in uids:
@@ -358,9 +503,15 @@ def main(argv):
         print(f"{'ok  ' if not found else 'FAIL'} {name}: {sum(1 for _ in panels_of(dashboard))} panels")
         loaded.append((dashboard, name))
 
+    applied, every = set(), set()
     for dashboard, name in loaded:
-        if not lint(dashboard, name):
-            problems.extend(self_test(dashboard, name))
+        if not lint(dashboard, name, rules):
+            failures, on_this, every = self_test(dashboard, name, rules)
+            problems.extend(failures)
+            applied |= on_this
+    # With every dashboard given, each mutation must have applied to one.
+    if not argv[1:] and every - applied:
+        problems.append("self-test: no dashboard to try mutation(s) " + ", ".join(sorted(every - applied)))
 
     for p in problems:
         print(f"FAIL {p}")

@@ -13,6 +13,11 @@ values ($__rate_interval -> 1m, $__interval -> 30s, $__range -> 1h, ...).
 Every query variable and every panel target must then come back non-empty
 from /api/v1/query (an instant query at the current time).
 
+Some panels read the fleet recording rules
+(deploy/prometheus/rules/linux_namespace_fleet.yml): the Prometheus asked
+must load them and have evaluated them once, or those panels fail here as
+they would show no data in Grafana.
+
 Prints each expression and its result count; exits 1 listing the failures.
 Standard library only. Meant to be driven by an end-to-end test that runs
 Prometheus scraping the real exporter; only loopback URLs make sense there.

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """A real Prometheus (started here on 127.0.0.1 with a temporary config and
 TSDB) scrapes the exporter every second: up == 1, linux_namespace_processes
-has series of all eight types, the alert rules of deploy/prometheus load with
-health "ok", and tests/deploy/dashboard_queries.py passes while the test
-holds a known population (three nested pid namespaces, two nested user
-namespaces, two `ip netns add` net namespaces).
+has series of all eight types, the alert rules and the fleet recording rules
+of deploy/prometheus load with health "ok", every name the recording rules
+record has series, and tests/deploy/dashboard_queries.py passes (the
+dashboards' panels on recording rules included) while the test holds a known
+population (three nested pid namespaces, two nested user namespaces, two
+`ip netns add` net namespaces). The fleet rules run from a copy whose group
+interval is 2 s instead of the shipped minute, so that the test need not
+wait minutes for them.
 
 The same Prometheus also scrapes, for the pod and container dashboard, a
 second exporter reading the fixture procfs of two Kubernetes pods
@@ -16,6 +20,7 @@ and namespaces, and nothing else."""
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +31,23 @@ import nsexp_harness as h
 
 PROMETHEUS = h.PROMETHEUS
 TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
+# The fleet rules' group interval as shipped, and in the test's copy.
+FLEET_INTERVAL = "interval: 1m"
+FLEET_INTERVAL_TEST = "interval: 2s"
+
+
+def fleet_rules_copy(source, tmp):
+    """A copy of the fleet recording rules evaluated every 2 s, and the
+    names they record."""
+    with open(os.path.join(source, "deploy", "prometheus", "rules", "linux_namespace_fleet.yml")) as r:
+        text = r.read()
+    if text.count(FLEET_INTERVAL) != 1:
+        raise RuntimeError(f"the fleet rules no longer have exactly one {FLEET_INTERVAL!r}; update this test")
+    path = os.path.join(tmp, "linux_namespace_fleet.yml")
+    with open(path, "w") as w:
+        w.write(text.replace(FLEET_INTERVAL, FLEET_INTERVAL_TEST))
+    records = re.findall(r"^\s*-\s*record:\s*(\S+)\s*$", text, re.M)
+    return path, records
 
 
 
@@ -50,6 +72,8 @@ def main():
         exp.get("/metrics")
         interval = max(1, math.ceil(3 * (time.monotonic() - start)))
         print(f"scrape interval {interval}s")
+        fleet, records = fleet_rules_copy(source, tmp)
+        f.check(len(records) >= 10, f"fleet recording rules found: {records}")
         config = os.path.join(tmp, "prometheus.yml")
         with open(config, "w") as c:
             c.write(f"""global:
@@ -58,6 +82,7 @@ def main():
   evaluation_interval: 1s
 rule_files:
   - {json.dumps(rules)}
+  - {json.dumps(fleet)}
 scrape_configs:
   - job_name: linux_namespace_exporter
     static_configs:
@@ -108,11 +133,34 @@ scrape_configs:
             groups = json.loads(body)["data"]["groups"] if status == 200 else []
             loaded = [r for g in groups for r in g["rules"]]
             f.check(loaded, "alert rules loaded")
+            f.check(any(g["name"] == "linux_namespace_fleet" and g.get("interval") == 2 for g in groups),
+                    f"fleet rules loaded, evaluated every 2 s: {[(g['name'], g.get('interval')) for g in groups]}")
             # Health is "unknown" until the first evaluation (every second).
             h.wait_until(lambda: all(r.get("health") == "ok" for r in _rules(base)), 10, 0.5)
             loaded = _rules(base)
             for r in loaded:
                 f.equal(r.get("health"), "ok", f"rule {r.get('name')} health ({r.get('lastError', '')})")
+            f.check({r.get("name") for r in loaded if r.get("type") == "recording"} == set(records),
+                    "every fleet recording rule loaded")
+
+            # Every recorded name has series (the dashboards read some),
+            # the per-node ones for both exporters.
+            def recorded():
+                missing = []
+                for name in records:
+                    r = h.prometheus_query(base, name) or []
+                    nodes = {x["metric"].get("instance") for x in r}
+                    if not r or (name.startswith("instance") and len(nodes) < 2):
+                        missing.append(name)
+                return missing
+            h.wait_until(lambda: not recorded(), 30, 0.5)
+            missing = recorded()
+            f.check(not missing, f"recorded series exist: missing {missing}")
+            # The test's population: its two `ip netns add` namespaces have
+            # no process and a bind mount.
+            r = h.prometheus_query(base, f'instance:linux_network_namespaces_leaked:count{{{real}}}')
+            f.check(r and float(r[0]["value"][1]) >= len(pop.netns),
+                    f"leaked network namespaces recorded for the {len(pop.netns)} ip netns namespaces: {r}")
 
             # A scrape that fails on a loaded host makes every series stale
             # for one interval; try again after the next good scrape.
