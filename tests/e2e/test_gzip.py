@@ -19,7 +19,8 @@ import nsexp_harness as h
 # Samples whose value changes between two scrapes of the same fixture.
 VOLATILE = re.compile(
     r"^((?:linux_namespace_exporter_scrape_duration_seconds|"
-    r"linux_namespace_exporter_scrape_errors_total|process_[a-z_]+)"
+    r"linux_namespace_exporter_scrape_errors_total|"
+    r"linux_namespace_exporter_holder_errors_total|process_[a-z_]+)"
     r"(?:\{[^}]*\})?) \S+$", re.M)
 
 
