@@ -34,6 +34,13 @@ def Exporter(binary, *extra_args, argv=None):
 
 # --- what the kernel says ---------------------------------------------------
 
+def mounted_at(path):
+    """Whether something is mounted at path in this process's mount
+    namespace."""
+    with open("/proc/self/mountinfo") as m:
+        return any(line.split()[4] == path for line in m)
+
+
 def ns_inode(pid, ns_type):
     target = os.readlink(f"/proc/{pid}/ns/{ns_type}")
     return int(target[target.index("[") + 1:-1])

@@ -33,11 +33,6 @@ def scrape(f, exp, what):
     return h.parse_metrics(body.decode())[1]
 
 
-def mounted_at(path):
-    with open("/proc/self/mountinfo") as m:
-        return any(line.split()[4] == path for line in m)
-
-
 def main():
     args = lib.parse_args(__doc__)
     h.require_root("mounts a tmpfs and bind-mounts a mount namespace")
@@ -75,7 +70,7 @@ def main():
                                    and l["type"] == "mnt" and l["inode"] == inode]
                         f.check(any(l["holder"] == "bind_mount" and v >= 1 for l, v in holders),
                                 f"mnt:[{inode}] held by a bind mount: {holders}")
-            f.check(not mounted_at(tmp), f"no mount left in the test's mount namespace (held={held})")
+            f.check(not lib.mounted_at(tmp), f"no mount left in the test's mount namespace (held={held})")
     if 0 in counts and 1 in counts:
         f.equal(counts[1], counts[0] + 1, f"{UNSCANNED} with the held mount namespace vs without")
     return f.finish("e2e mount namespaces unscanned")

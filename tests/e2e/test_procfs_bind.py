@@ -15,11 +15,6 @@ import nsexp_harness as h
 TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
 
 
-def mounted_at(path):
-    with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == path for line in f)
-
-
 def main():
     args = lib.parse_args(__doc__)
     h.require_root("bind-mounts /proc and makes pid namespaces")
@@ -34,7 +29,7 @@ def main():
                             '--web.listen-address=127.0.0.1:0',
                 "sh", target, os.path.abspath(args.exporter)]
         with lib.Population(user=False) as pop, lib.Exporter(args.exporter, argv=argv) as exp:
-            f.check(not mounted_at(target), "the bind mount stays out of the test's mount namespace")
+            f.check(not lib.mounted_at(target), "the bind mount stays out of the test's mount namespace")
             f.check(f"procfs={target}" in exp.log(), "the exporter logs the procfs root it uses")
             status, _, body = exp.get("/metrics")
             f.equal(status, 200, "GET /metrics")
@@ -58,7 +53,7 @@ def main():
                                capture_output=True, text=True, timeout=60)
             f.equal(r.returncode, 0, f"tree via bind mount exit ({r.stderr.strip()[:300]})")
             lib.check_pid_tree_json(f, lib.load_json(f, r.stdout, "tree cmd"), pop, "tree via bind mount")
-        f.check(not mounted_at(target), "no mount left behind")
+        f.check(not lib.mounted_at(target), "no mount left behind")
     return f.finish("e2e procfs bind mount")
 
 

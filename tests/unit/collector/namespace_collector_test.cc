@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/privileges.h"
@@ -94,22 +96,37 @@ class ThrowingOps : public NamespaceOps {
 
 // The self-metrics sample of "name" of "collector" with label
 // reason="reason", or -1.
-double SelfValueOf(const NamespaceCollector& collector, const std::string& name,
-                   const std::string& reason = "") {
+// The value of the exporter's own sample "name" whose labels include
+// "labels" (the first such sample), or -1 when there is none.
+double SelfSample(
+    const NamespaceCollector& collector, const std::string& name,
+    const std::vector<std::pair<std::string, std::string>>& labels) {
   std::string text, error;
   AppendTextFormat(collector.SelfFamilies(), &text);
   for (const MetricFamily& f : ParseExposition(text, &error)) {
     if (f.name != name) continue;
     for (const auto& m : f.metric) {
-      if (!reason.empty() && (m.label.empty() || m.label[0].value != reason)) {
-        continue;
-      }
+      const bool match =
+          std::all_of(labels.begin(), labels.end(), [&m](const auto& want) {
+            return std::any_of(
+                m.label.begin(), m.label.end(),
+                [&want](const prometheus::ClientMetric::Label& l) {
+                  return l.name == want.first && l.value == want.second;
+                });
+          });
+      if (!match) continue;
       return f.type == prometheus::MetricType::Counter ? m.counter.value
                                                        : m.gauge.value;
     }
   }
   EXPECT_EQ(error, "");
   return -1;
+}
+
+double SelfValueOf(const NamespaceCollector& collector, const std::string& name,
+                   const std::string& reason = "") {
+  if (reason.empty()) return SelfSample(collector, name, {});
+  return SelfSample(collector, name, {{"reason", reason}});
 }
 
 class NamespaceCollectorTest : public testing::Test {
@@ -180,21 +197,8 @@ TEST(NamespaceCollectorUnscannedTest, CountsBindMountedMountNamespaces) {
 // The value of linux_namespace_exporter_holder_errors_total{holder,reason}.
 double HolderErrors(const NamespaceCollector& collector,
                     const std::string& holder, const std::string& reason) {
-  std::string text, error;
-  AppendTextFormat(collector.SelfFamilies(), &text);
-  for (const MetricFamily& f : ParseExposition(text, &error)) {
-    if (f.name != "linux_namespace_exporter_holder_errors_total") continue;
-    for (const auto& m : f.metric) {
-      std::string h, r;
-      for (const auto& l : m.label) {
-        if (l.name == "holder") h = l.value;
-        if (l.name == "reason") r = l.value;
-      }
-      if (h == holder && r == reason) return m.counter.value;
-    }
-  }
-  EXPECT_EQ(error, "");
-  return -1;
+  return SelfSample(collector, "linux_namespace_exporter_holder_errors_total",
+                    {{"holder", holder}, {"reason", reason}});
 }
 
 TEST(NamespaceCollectorHolderErrorsTest, CountsEachHolderKindsFailedReads) {
