@@ -29,6 +29,13 @@ int main(int argc, char** argv) {
   // a large scrape now and then, that multiplies the resident size. Two
   // arenas keep it to about one scrape's worth.
   mallopt(M_ARENA_MAX, 2);
+  // Blocks of 128 KiB and more (the text body, the walk's PID lists, the
+  // graph) come from mmap and go back to the kernel when freed. By default
+  // glibc raises that threshold to the largest block freed so far, after
+  // which a scrape's big blocks stay in the heap among small ones and the
+  // next scrape cannot reuse all of them (measured at 30,000 processes:
+  // peak RSS about 5 MiB lower with the fixed threshold).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   const nsexp::BuildInfo build{nsexp::kVersion, nsexp::kRevision};
   nsexp::Config flags;
   const nsexp::FlagOutcome parsed =

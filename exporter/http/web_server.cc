@@ -263,7 +263,13 @@ class WebServer::Router : public CivetHandler {
         body = body_;
         generation = body_generation_;
       } else {
+        // The last body's memory can hold the new one: it is dropped
+        // first (scrapes still sending it hold their own reference), and
+        // its size, plus an eighth, is reserved at once.
+        const std::size_t hint = body_ ? body_->size() + body_->size() / 8 : 0;
+        body_.reset();
         auto text = std::make_shared<std::string>();
+        text->reserve(hint);
         const NamespaceCollector::Collection& snap = *shared.collection;
         if (snap.ok) {
           AppendNamespaceText(snap.graph, snap.limits, snap.metrics,

@@ -121,10 +121,12 @@ bool PerNamespaceExported(const NamespaceInfo& n,
 class TextSink {
  public:
   explicit TextSink(std::string* out) : out_(out) {}
-  void Begin(const FamilySpec& spec, std::size_t expected) {
+  // No reservation per family: a guess per family (most namespaces have
+  // no holder and no container) made the string's capacity 1.5x the text.
+  // The caller reserves what the last body needed.
+  void Begin(const FamilySpec& spec) {
     spec_ = &spec;
     header_written_ = false;
-    out_->reserve(out_->size() + expected * 96);
   }
   void Sample(std::initializer_list<LabelView> labels, double value) {
     if (!header_written_) {
@@ -165,7 +167,7 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
     if (PerNamespaceExported(n, options)) exported.push_back(&n);
   }
 
-  sink->Begin(kInfo, exported.size());
+  sink->Begin(kInfo);
   for (const NamespaceInfo* n : exported) {
     const Number inode(n->inode), ns_id(n->ns_id), parent(n->parent_inode),
         owner(n->owner_inode), uid(n->owner_uid),
@@ -184,7 +186,7 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
 
   const auto per_namespace = [&](const FamilySpec& spec, bool hierarchical,
                                  auto value) {
-    sink->Begin(spec, exported.size());
+    sink->Begin(spec);
     for (const NamespaceInfo* n : exported) {
       if (hierarchical && !IsHierarchical(n->type)) continue;
       const Number inode(n->inode);
@@ -196,7 +198,7 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
   per_namespace(kProcesses, false,
                 [](const NamespaceInfo& n) { return n.processes; });
 
-  sink->Begin(kHolders, exported.size());
+  sink->Begin(kHolders);
   for (const NamespaceInfo* n : exported) {
     const Number inode(n->inode);
     for (HolderKind k : kAllHolderKinds) {
@@ -209,7 +211,7 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
     }
   }
 
-  sink->Begin(kBindMountInfo, graph.bind_mounts.size());
+  sink->Begin(kBindMountInfo);
   for (const BindMountRecord& b : graph.bind_mounts) {
     const NamespaceInfo* n = graph.Find(b.type, b.inode);
     if (n == nullptr || !PerNamespaceExported(*n, options)) continue;
@@ -227,7 +229,7 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
   if (!graph.cgroups.empty()) {
     const std::vector<std::optional<Workload>> workloads =
         ClassifyCgroups(graph);
-    sink->Begin(kContainerProcesses, exported.size());
+    sink->Begin(kContainerProcesses);
     // Several cgroups (a container's sub-cgroups) can name one container.
     std::map<std::tuple<std::string_view, std::string_view, std::string_view>,
              std::uint64_t>
@@ -254,14 +256,14 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
   per_namespace(kChildren, true,
                 [](const NamespaceInfo& n) { return n.children; });
 
-  sink->Begin(kCounts, kNamespaceTypeCount);
+  sink->Begin(kCounts);
   for (NamespaceType t : kAllNamespaceTypes) {
     if (!options.types.Contains(t)) continue;
     sink->Sample({{"type", NamespaceTypeName(t)}},
                  static_cast<double>(graph.count_by_type[TypeIndex(t)]));
   }
 
-  sink->Begin(kLimit, kNamespaceTypeCount);
+  sink->Begin(kLimit);
   for (NamespaceType t : kAllNamespaceTypes) {
     if (!options.types.Contains(t) || !limits[TypeIndex(t)]) continue;
     sink->Sample({{"type", NamespaceTypeName(t)}},
@@ -276,7 +278,7 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
       ++by_depth[{n.type, n.depth}];
     }
   }
-  sink->Begin(kByDepth, by_depth.size());
+  sink->Begin(kByDepth);
   for (const auto& [key, count] : by_depth) {
     const Number depth(key.second);
     sink->Sample(

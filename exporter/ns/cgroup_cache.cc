@@ -14,7 +14,7 @@ void CgroupCache::Plan(const std::vector<PidEntry>& pids,
   pids_ = pids;
   match_.assign(pids.size(), std::nullopt);
   read_.assign(pids.size(), true);
-  fresh_.assign(pids.size(), std::nullopt);
+  fresh_.assign(pids.size(), nullptr);
   last_reads_ = 0;
   // Both lists ascend by PID: one merge pass matches them.
   std::size_t e = 0;
@@ -36,14 +36,15 @@ const std::string* CgroupCache::Cached(std::size_t index) const {
   return entries_[*match_[index]].text.get();
 }
 
-void CgroupCache::Record(std::size_t index, std::string text) {
-  fresh_[index] = std::move(text);
+void CgroupCache::Record(std::size_t index, std::string_view text) {
+  fresh_[index] = Intern(text);
 }
 
-std::shared_ptr<const std::string> CgroupCache::Intern(std::string text) {
+std::shared_ptr<const std::string> CgroupCache::Intern(std::string_view text) {
+  const std::lock_guard<std::mutex> lock(pool_mu_);
   const auto it = pool_.find(text);
   if (it != pool_.end()) return it->second;
-  auto shared = std::make_shared<const std::string>(std::move(text));
+  auto shared = std::make_shared<const std::string>(text);
   pool_.emplace(std::string_view(*shared), shared);
   return shared;
 }
@@ -58,7 +59,7 @@ void CgroupCache::Finish() {
           match_[i]
               ? std::min<std::uint32_t>(entries_[*match_[i]].sightings + 1, 2)
               : 1;
-      kept.push_back(Entry{pids_[i], seen, Intern(std::move(*fresh_[i]))});
+      kept.push_back(Entry{pids_[i], seen, std::move(fresh_[i])});
     } else if (match_[i]) {
       kept.push_back(std::move(entries_[*match_[i]]));
     }

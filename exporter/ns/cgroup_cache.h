@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,8 +55,10 @@ class CgroupCache {
   // read the file and Record() it. Valid until Finish().
   const std::string* Cached(std::size_t index) const;
 
-  // Records the text the walk read for pids[index].
-  void Record(std::size_t index, std::string text);
+  // Records the text the walk read for pids[index]. The text is interned
+  // at once: a walk that reads every file holds one copy of each distinct
+  // text, not one per process, until Finish().
+  void Record(std::size_t index, std::string_view text);
 
   // Ends the walk: keeps what was read, drops the processes not listed.
   // A process that was to be read and was not (it was skipped) keeps its
@@ -74,8 +77,9 @@ class CgroupCache {
     std::uint32_t sightings = 0;              // walks that listed it, up to 2
     std::shared_ptr<const std::string> text;  // shared through pool_
   };
-  // The text, shared with every entry that has the same one.
-  std::shared_ptr<const std::string> Intern(std::string text);
+  // The text, shared with every entry that has the same one. Takes
+  // pool_mu_.
+  std::shared_ptr<const std::string> Intern(std::string_view text);
 
   std::vector<Entry> entries_;  // ascending by PID
   // The distinct texts of entries_, each held once: processes share a
@@ -83,6 +87,7 @@ class CgroupCache {
   // life among the walk's short-lived blocks, fragments the heap (measured:
   // 2.2 MiB more resident memory at 10,000 processes than interned texts).
   std::map<std::string_view, std::shared_ptr<const std::string>> pool_;
+  std::mutex pool_mu_;  // Record() runs on the walk's workers
   std::uint64_t walk_ = 0;
   std::size_t last_reads_ = 0;
   // The walk in progress: its PID list, for each listed process the index
@@ -91,7 +96,7 @@ class CgroupCache {
   std::vector<PidEntry> pids_;
   std::vector<std::optional<std::size_t>> match_;
   std::vector<bool> read_;
-  std::vector<std::optional<std::string>> fresh_;
+  std::vector<std::shared_ptr<const std::string>> fresh_;
 };
 
 }  // namespace nsexp
