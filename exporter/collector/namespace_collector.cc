@@ -82,10 +82,11 @@ class NamespaceCollector::Flight {
       previous = Publish(std::move(fresh));
       shared = SharedResult{c_->generation_, c_->result_};
     }
-    // Free the previous result (unless a scrape still holds it) and hand
-    // the pages back to the kernel rather than keep every scrape's peak
-    // resident (glibc's malloc_trim(3)).
-    if (previous.use_count() == 1) {
+    // Free the previous result (unless a scrape still holds it; normally
+    // there is none, CollectShared dropped it) and hand the pages back to
+    // the kernel rather than keep every scrape's peak resident (glibc's
+    // malloc_trim(3)).
+    if (previous.use_count() <= 1) {
       previous.reset();
       malloc_trim(0);
     }
@@ -406,9 +407,14 @@ NamespaceCollector::SharedResult NamespaceCollector::CollectShared() const {
   // Flight has counted the failure and released the waiters by the time a
   // handler runs; the handler adds the log line.
   SharedResult failed{0, failed_};
+  // Once a collection starts, the last result is never served again (the
+  // scrapes that hold it keep it alive): dropped now, its memory serves the
+  // new walk, which would otherwise hold two graphs at its peak.
+  std::shared_ptr<const Collection> last = std::move(result_);
   try {
     Flight flight(this, &failed.generation);
     lock.unlock();
+    last.reset();
     return flight.Finish(CollectOnce(options));
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "collection failed",

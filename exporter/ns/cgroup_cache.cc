@@ -7,19 +7,18 @@
 
 namespace nsexp {
 
-void CgroupCache::Plan(const std::vector<PidEntry>& pids,
-                       unsigned reread_every) {
+void CgroupCache::Plan(std::vector<PidEntry> pids, unsigned reread_every) {
   const std::uint64_t period = std::max(reread_every, 1u);
   ++walk_;
-  pids_ = pids;
-  match_.assign(pids.size(), std::nullopt);
-  read_.assign(pids.size(), true);
-  fresh_.assign(pids.size(), nullptr);
+  pids_ = std::move(pids);
+  match_.assign(pids_.size(), std::nullopt);
+  read_.assign(pids_.size(), true);
+  fresh_.assign(pids_.size(), nullptr);
   last_reads_ = 0;
   // Both lists ascend by PID: one merge pass matches them.
   std::size_t e = 0;
-  for (std::size_t i = 0; i < pids.size(); ++i) {
-    const PidEntry& p = pids[i];
+  for (std::size_t i = 0; i < pids_.size(); ++i) {
+    const PidEntry& p = pids_[i];
     while (e < entries_.size() && entries_[e].id.pid < p.pid) ++e;
     if (e == entries_.size()) break;
     const Entry& entry = entries_[e];

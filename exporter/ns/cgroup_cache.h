@@ -49,7 +49,7 @@ class CgroupCache {
 
   // Starts a walk over "pids" (ascending by PID, as ListPidEntries gives
   // them), re-reading in turn with period "reread_every" (0 counts as 1).
-  void Plan(const std::vector<PidEntry>& pids, unsigned reread_every);
+  void Plan(std::vector<PidEntry> pids, unsigned reread_every);
 
   // The text to count pids[index] under, or nullptr when the walk must
   // read the file and Record() it. Valid until Finish().

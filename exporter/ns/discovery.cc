@@ -126,7 +126,7 @@ Status Discoverer::ListProcesses(std::vector<pid_t>* pids,
     dir_inodes->push_back(p.inode);
   }
   if (options_.cgroups) {
-    cgroup_cache_.Plan(listed, options_.cgroup_reread_every);
+    cgroup_cache_.Plan(std::move(listed), options_.cgroup_reread_every);
   }
   return Status::Ok();
 }
