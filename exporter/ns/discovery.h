@@ -189,8 +189,6 @@ class Discoverer {
     NamespaceInfo info;
     // Attributes known, or (in Run::deferred) waiting for the witness.
     bool resolved = false;
-    // Member processes by index into Run::cgroups.
-    std::unordered_map<std::uint32_t, std::uint32_t> cgroup_counts;
   };
   using EntryMap = std::unordered_map<Key, Entry, KeyHash>;
   // What one Discover() builds up, passed from stage to stage.
