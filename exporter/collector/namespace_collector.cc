@@ -390,12 +390,15 @@ NamespaceCollector::CollectOnce(const CollectorOptions& options) const {
   return snap;
 }
 
-NamespaceCollector::SharedResult NamespaceCollector::CollectShared() const {
+NamespaceCollector::SharedResult NamespaceCollector::CollectShared(
+    const std::function<void()>& on_start) const {
   std::unique_lock<std::mutex> lock(mu_);
   if (in_flight_) {
     // Share the collection already running rather than queue behind it.
+    // A collection that starts before this thread wakes has dropped the
+    // result (see below): then this scrape shares that one too.
     const std::uint64_t gen = generation_;
-    done_.wait(lock, [&] { return generation_ != gen; });
+    done_.wait(lock, [&] { return generation_ != gen && result_ != nullptr; });
     return SharedResult{generation_, result_};
   }
   if (have_result_ && result_ && options_.min_interval.count() > 0 &&
@@ -415,6 +418,7 @@ NamespaceCollector::SharedResult NamespaceCollector::CollectShared() const {
     Flight flight(this, &failed.generation);
     lock.unlock();
     last.reset();
+    if (on_start) on_start();
     return flight.Finish(CollectOnce(options));
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "collection failed",

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,9 +71,13 @@ class NamespaceCollector {
   };
 
   // Runs a collection or shares one (in flight, or within min_interval).
-  // A failed collection is a result with ok == false. May throw
-  // std::bad_alloc only.
-  SharedResult CollectShared() const;
+  // A failed collection is a result with ok == false. When this call starts
+  // a new collection, "on_start" (if set) runs first, on this thread with
+  // no lock held: a caller drops there what it built from the last result,
+  // which a new collection makes stale, so that the walk can reuse that
+  // memory. May throw std::bad_alloc only.
+  SharedResult CollectShared(
+      const std::function<void()>& on_start = nullptr) const;
 
   // The exporter's own metrics as they stand now: build info, the last
   // collection's duration and processes scanned, scrape_errors_total, the

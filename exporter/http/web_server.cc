@@ -245,41 +245,52 @@ class WebServer::Router : public CivetHandler {
     }
   }
 
+  // The namespace series of "shared" as text, and in *generation the
+  // collection it shows. Scrapes that share a collection share its text
+  // too: written once, by the first of them, while the others wait here. A
+  // scrape whose collection is older than the cached text (it was slow to
+  // get here) serves the newer text: fresher data, and no writing and
+  // compressing the same collections again as slow and fast scrapes
+  // alternate.
+  std::shared_ptr<const std::string> TextOf(
+      const NamespaceCollector::SharedResult& shared,
+      std::uint64_t* generation) {
+    std::lock_guard<std::mutex> lock(body_mu_);
+    if (body_ && body_generation_ >= shared.generation) {
+      *generation = body_generation_;
+      return body_;
+    }
+    // The last text's memory can hold the new one: it is dropped first
+    // (scrapes still sending it hold their own reference), and its size,
+    // plus an eighth, is reserved at once.
+    if (body_) body_hint_ = body_->size() + body_->size() / 8;
+    body_.reset();
+    auto text = std::make_shared<std::string>();
+    text->reserve(body_hint_);
+    const NamespaceCollector::Collection& snap = *shared.collection;
+    if (snap.ok) {
+      AppendNamespaceText(snap.graph, snap.limits, snap.metrics, text.get());
+    }
+    // A late scrape, after a newer collection dropped the cache, does not
+    // bring an older text back into it.
+    if (shared.generation >= body_generation_) {
+      body_ = text;
+      body_generation_ = shared.generation;
+    }
+    return text;
+  }
+
   // The one scrape path: the namespace series written straight from the
   // shared collection's graph, then the exporter's own metrics (long-lived
   // prometheus-cpp counters and gauges, and process_*) as they stand now.
   void Metrics(mg_connection* conn) {
-    const NamespaceCollector::SharedResult shared = collector_->CollectShared();
-    // Scrapes that share a collection share its text too: written once, by
-    // the first of them, while the others wait here. A scrape whose
-    // collection is older than the cached text (it was slow to get here)
-    // serves the newer text: fresher data, and no writing and compressing
-    // the same collections again as slow and fast scrapes alternate.
-    std::shared_ptr<const std::string> body;
+    // A new collection makes the cached text and gzip stale: they are
+    // dropped as it starts (scrapes sending them keep their references),
+    // so the walk does not peak with the last body beside it.
+    const NamespaceCollector::SharedResult shared =
+        collector_->CollectShared([this] { DropCachedBodies(); });
     std::uint64_t generation = shared.generation;
-    {
-      std::lock_guard<std::mutex> lock(body_mu_);
-      if (body_ && body_generation_ >= shared.generation) {
-        body = body_;
-        generation = body_generation_;
-      } else {
-        // The last body's memory can hold the new one: it is dropped
-        // first (scrapes still sending it hold their own reference), and
-        // its size, plus an eighth, is reserved at once.
-        const std::size_t hint = body_ ? body_->size() + body_->size() / 8 : 0;
-        body_.reset();
-        auto text = std::make_shared<std::string>();
-        text->reserve(hint);
-        const NamespaceCollector::Collection& snap = *shared.collection;
-        if (snap.ok) {
-          AppendNamespaceText(snap.graph, snap.limits, snap.metrics,
-                              text.get());
-        }
-        body_ = text;
-        body_generation_ = shared.generation;
-        body = std::move(text);
-      }
-    }
+    const std::shared_ptr<const std::string> body = TextOf(shared, &generation);
     std::string fresh;
     AppendTextFormat(collector_->SelfFamilies(), &fresh);
     const std::string headers = access()->headers;
@@ -315,6 +326,18 @@ class WebServer::Router : public CivetHandler {
     mg_write(conn, fresh.data(), fresh.size());
   }
 
+  // Forgets the cached text and gzip body, keeping their sizes as the hint
+  // for the next text.
+  void DropCachedBodies() {
+    {
+      std::lock_guard<std::mutex> lock(body_mu_);
+      if (body_) body_hint_ = body_->size() + body_->size() / 8;
+      body_.reset();
+    }
+    std::lock_guard<std::mutex> lock(gzip_mu_);
+    gzip_.reset();
+  }
+
   // The gzip prefix of "body", the text of collection "generation":
   // compressed once per collection, by the first scraper that asks for
   // gzip, while scrapers of the same collection wait. Null when zlib fails.
@@ -329,8 +352,10 @@ class WebServer::Router : public CivetHandler {
     if (!GzipStart(*body, kGzipLevel, prefix.get()).ok()) return nullptr;
     const std::chrono::duration<double> took =
         std::chrono::steady_clock::now() - start;
-    gzip_ = prefix;
-    gzip_generation_ = generation;
+    if (generation >= gzip_generation_) {  // as for the text, never older
+      gzip_ = prefix;
+      gzip_generation_ = generation;
+    }
     Log(LogLevel::kDebug, "compressed the metrics body",
         {{"generation", std::to_string(generation)},
          {"bytes", std::to_string(body->size())},
@@ -475,6 +500,7 @@ class WebServer::Router : public CivetHandler {
   std::mutex body_mu_;
   std::shared_ptr<const std::string> body_;  // guarded by body_mu_
   std::uint64_t body_generation_ = 0;        // guarded by body_mu_
+  std::size_t body_hint_ = 0;  // bytes to reserve; guarded by body_mu_
   std::mutex gzip_mu_;
   std::shared_ptr<const GzipPrefix> gzip_;  // guarded by gzip_mu_
   std::uint64_t gzip_generation_ = 0;       // guarded by gzip_mu_
@@ -488,9 +514,13 @@ class WebServer::Router : public CivetHandler {
   std::shared_ptr<const Access> access_;  // guarded by access_mu_
 };
 
-Status WebServer::Start(const WebOptions& options,
-                        std::shared_ptr<const NamespaceCollector> collector,
-                        std::unique_ptr<WebServer>* out) {
+namespace {
+
+// CivetWeb's options for "options": the listening ports (IPv4 only when
+// the kernel has no IPv6; TLS-only with a TLS configuration), the worker
+// pool, timeouts and request limits.
+Status CivetOptionsFor(const WebOptions& options,
+                       std::vector<std::string>* out) {
   std::string ports;
   Status s = ListenAddressToCivet(options.listen_address, &ports);
   if (!s.ok()) return s;
@@ -503,7 +533,7 @@ Status WebServer::Start(const WebOptions& options,
   }
   // "s": the port speaks TLS only; plain HTTP to it fails the handshake.
   if (options.tls) ports += 's';
-  std::vector<std::string> civet_options = {
+  *out = {
       "listening_ports",
       ports,
       "num_threads",
@@ -519,6 +549,17 @@ Status WebServer::Start(const WebOptions& options,
       "enable_directory_listing",
       "no",
   };
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WebServer::Start(const WebOptions& options,
+                        std::shared_ptr<const NamespaceCollector> collector,
+                        std::unique_ptr<WebServer>* out) {
+  std::vector<std::string> civet_options;
+  Status s = CivetOptionsFor(options, &civet_options);
+  if (!s.ok()) return s;
   CivetCallbacks callbacks;
   callbacks.log_message = &CivetLog;
   std::unique_ptr<BasicAuth> auth;

@@ -155,18 +155,10 @@ class TextSink {
   bool header_written_ = false;
 };
 
-// Walks the graph once per family, in export order, handing each sample to
-// "sink", which writes it: the one place that decides which series exist
-// and what their labels say.
-void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
-          const MetricsOptions& options, TextSink* sink) {
-  // Exported namespaces, so that the regexes run once per namespace.
-  std::vector<const NamespaceInfo*> exported;
-  exported.reserve(graph.namespaces.size());
-  for (const NamespaceInfo& n : graph.namespaces) {
-    if (PerNamespaceExported(n, options)) exported.push_back(&n);
-  }
+using Exported = std::vector<const NamespaceInfo*>;
 
+// linux_namespace_info: one series per exported namespace.
+void EmitInfo(const Exported& exported, TextSink* sink) {
   sink->Begin(kInfo);
   for (const NamespaceInfo* n : exported) {
     const Number inode(n->inode), ns_id(n->ns_id), parent(n->parent_inode),
@@ -183,21 +175,25 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
                   {"command", command}},
                  1);
   }
+}
 
-  const auto per_namespace = [&](const FamilySpec& spec, bool hierarchical,
-                                 auto value) {
-    sink->Begin(spec);
-    for (const NamespaceInfo* n : exported) {
-      if (hierarchical && !IsHierarchical(n->type)) continue;
-      const Number inode(n->inode);
-      sink->Sample(
-          {{"type", NamespaceTypeName(n->type)}, {"inode", inode.view()}},
-          static_cast<double>(value(*n)));
-    }
-  };
-  per_namespace(kProcesses, false,
-                [](const NamespaceInfo& n) { return n.processes; });
+// One series per exported namespace (hierarchical ones only, if asked)
+// with the value value(namespace).
+template <typename Value>
+void EmitPerNamespace(const FamilySpec& spec, bool hierarchical,
+                      const Exported& exported, Value value, TextSink* sink) {
+  sink->Begin(spec);
+  for (const NamespaceInfo* n : exported) {
+    if (hierarchical && !IsHierarchical(n->type)) continue;
+    const Number inode(n->inode);
+    sink->Sample(
+        {{"type", NamespaceTypeName(n->type)}, {"inode", inode.view()}},
+        static_cast<double>(value(*n)));
+  }
+}
 
+// linux_namespace_holders: one series per namespace and holder kind it has.
+void EmitHolders(const Exported& exported, TextSink* sink) {
   sink->Begin(kHolders);
   for (const NamespaceInfo* n : exported) {
     const Number inode(n->inode);
@@ -210,7 +206,12 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
                    count);
     }
   }
+}
 
+// linux_namespace_bind_mount_info: one series per bind mount of an exported
+// namespace.
+void EmitBindMounts(const NamespaceGraph& graph, const MetricsOptions& options,
+                    TextSink* sink) {
   sink->Begin(kBindMountInfo);
   for (const BindMountRecord& b : graph.bind_mounts) {
     const NamespaceInfo* n = graph.Find(b.type, b.inode);
@@ -225,37 +226,42 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
                   {"name", name}},
                  1);
   }
+}
 
-  if (!graph.cgroups.empty()) {
-    const std::vector<std::optional<Workload>> workloads =
-        ClassifyCgroups(graph);
-    sink->Begin(kContainerProcesses);
-    // Several cgroups (a container's sub-cgroups) can name one container.
-    std::map<std::tuple<std::string_view, std::string_view, std::string_view>,
-             std::uint64_t>
-        by_container;
-    for (const NamespaceInfo* n : exported) {
-      by_container.clear();
-      for (const auto& [index, count] : n->cgroup_members) {
-        if (index >= workloads.size() || !workloads[index]) continue;
-        const Workload& w = *workloads[index];
-        by_container[{w.container_runtime, w.container_id, w.pod_uid}] += count;
-      }
-      const Number inode(n->inode);
-      for (const auto& [key, count] : by_container) {
-        sink->Sample({{"type", NamespaceTypeName(n->type)},
-                      {"inode", inode.view()},
-                      {"container_runtime", std::get<0>(key)},
-                      {"container_id", std::get<1>(key)},
-                      {"pod_uid", std::get<2>(key)}},
-                     static_cast<double>(count));
-      }
+// linux_namespace_container_processes: one series per exported namespace
+// and container of its members.
+void EmitContainers(const NamespaceGraph& graph, const Exported& exported,
+                    TextSink* sink) {
+  if (graph.cgroups.empty()) return;
+  const std::vector<std::optional<Workload>> workloads = ClassifyCgroups(graph);
+  sink->Begin(kContainerProcesses);
+  // Several cgroups (a container's sub-cgroups) can name one container.
+  std::map<std::tuple<std::string_view, std::string_view, std::string_view>,
+           std::uint64_t>
+      by_container;
+  for (const NamespaceInfo* n : exported) {
+    by_container.clear();
+    for (const auto& [index, count] : n->cgroup_members) {
+      if (index >= workloads.size() || !workloads[index]) continue;
+      const Workload& w = *workloads[index];
+      by_container[{w.container_runtime, w.container_id, w.pod_uid}] += count;
+    }
+    const Number inode(n->inode);
+    for (const auto& [key, count] : by_container) {
+      sink->Sample({{"type", NamespaceTypeName(n->type)},
+                    {"inode", inode.view()},
+                    {"container_runtime", std::get<0>(key)},
+                    {"container_id", std::get<1>(key)},
+                    {"pod_uid", std::get<2>(key)}},
+                   static_cast<double>(count));
     }
   }
-  per_namespace(kDepth, true, [](const NamespaceInfo& n) { return n.depth; });
-  per_namespace(kChildren, true,
-                [](const NamespaceInfo& n) { return n.children; });
+}
 
+// linux_namespaces, linux_namespace_limit and linux_namespaces_by_depth:
+// bounded by the number of types and nesting levels.
+void EmitAggregates(const NamespaceGraph& graph, const NamespaceLimits& limits,
+                    const MetricsOptions& options, TextSink* sink) {
   sink->Begin(kCounts);
   for (NamespaceType t : kAllNamespaceTypes) {
     if (!options.types.Contains(t)) continue;
@@ -285,6 +291,33 @@ void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
         {{"type", NamespaceTypeName(key.first)}, {"depth", depth.view()}},
         static_cast<double>(count));
   }
+}
+
+// Walks the graph once per family, in export order, handing each sample to
+// "sink", which writes it: the one place that decides which series exist
+// and what their labels say.
+void Emit(const NamespaceGraph& graph, const NamespaceLimits& limits,
+          const MetricsOptions& options, TextSink* sink) {
+  // Exported namespaces, so that the regexes run once per namespace.
+  Exported exported;
+  exported.reserve(graph.namespaces.size());
+  for (const NamespaceInfo& n : graph.namespaces) {
+    if (PerNamespaceExported(n, options)) exported.push_back(&n);
+  }
+  EmitInfo(exported, sink);
+  EmitPerNamespace(
+      kProcesses, false, exported,
+      [](const NamespaceInfo& n) { return n.processes; }, sink);
+  EmitHolders(exported, sink);
+  EmitBindMounts(graph, options, sink);
+  EmitContainers(graph, exported, sink);
+  EmitPerNamespace(
+      kDepth, true, exported, [](const NamespaceInfo& n) { return n.depth; },
+      sink);
+  EmitPerNamespace(
+      kChildren, true, exported,
+      [](const NamespaceInfo& n) { return n.children; }, sink);
+  EmitAggregates(graph, limits, options, sink);
 }
 
 }  // namespace
