@@ -284,11 +284,11 @@ class WebServer::Router : public CivetHandler {
   // shared collection's graph, then the exporter's own metrics (long-lived
   // prometheus-cpp counters and gauges, and process_*) as they stand now.
   void Metrics(mg_connection* conn) {
-    // A new collection makes the cached text and gzip stale: they are
-    // dropped as it starts (scrapes sending them keep their references),
-    // so the walk does not peak with the last body beside it.
+    // A new collection makes the cached text stale: it is dropped as the
+    // collection starts (scrapes sending it keep their references), so the
+    // walk does not peak with the last text beside it.
     const NamespaceCollector::SharedResult shared =
-        collector_->CollectShared([this] { DropCachedBodies(); });
+        collector_->CollectShared([this] { DropCachedText(); });
     std::uint64_t generation = shared.generation;
     const std::shared_ptr<const std::string> body = TextOf(shared, &generation);
     std::string fresh;
@@ -326,16 +326,14 @@ class WebServer::Router : public CivetHandler {
     mg_write(conn, fresh.data(), fresh.size());
   }
 
-  // Forgets the cached text and gzip body, keeping their sizes as the hint
-  // for the next text.
-  void DropCachedBodies() {
-    {
-      std::lock_guard<std::mutex> lock(body_mu_);
-      if (body_) body_hint_ = body_->size() + body_->size() / 8;
-      body_.reset();
-    }
-    std::lock_guard<std::mutex> lock(gzip_mu_);
-    gzip_.reset();
+  // Forgets the cached text, keeping its size as the hint for the next.
+  // The gzip body (about a tenth of the text) stays: a late scrape of the
+  // last collection that asks for gzip is served it without compressing
+  // that collection a second time.
+  void DropCachedText() {
+    std::lock_guard<std::mutex> lock(body_mu_);
+    if (body_) body_hint_ = body_->size() + body_->size() / 8;
+    body_.reset();
   }
 
   // The gzip prefix of "body", the text of collection "generation":
