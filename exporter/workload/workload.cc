@@ -171,12 +171,14 @@ std::optional<std::string> NormalizePodUid(std::string_view uid) {
   static constexpr std::size_t kGroups[] = {8, 4, 4, 4, 12};
   std::string out;
   out.reserve(36);
+  // The first separator decides: the kubelet writes all four alike, so a
+  // mixed UID is none (and would not be found again in its path).
+  const char sep = uid.size() > 8 ? uid[8] : '\0';
+  if (sep != '_' && sep != '-') return std::nullopt;
   std::size_t pos = 0;
   for (std::size_t g = 0; g < 5; ++g) {
     if (g > 0) {
-      if (pos >= uid.size() || (uid[pos] != '_' && uid[pos] != '-')) {
-        return std::nullopt;
-      }
+      if (pos >= uid.size() || uid[pos] != sep) return std::nullopt;
       out.push_back('-');
       ++pos;
     }

@@ -63,8 +63,8 @@ std::optional<Workload> ClassifyCgroupPaths(
     const std::vector<std::string_view>& paths);
 
 // "0123abcd_ef01_..." (the kubelet's systemd slice form) -> the same with
-// dashes; nullopt unless it is 32 hex digits in 8-4-4-4-12 groups joined by
-// '_' or '-'. Pure.
+// dashes; nullopt unless it is 32 hex digits in 8-4-4-4-12 groups joined
+// all by '_' or all by '-'. Pure.
 std::optional<std::string> NormalizePodUid(std::string_view uid);
 
 }  // namespace nsexp

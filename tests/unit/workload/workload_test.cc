@@ -169,6 +169,24 @@ TEST(WorkloadTest, NormalizePodUid) {
   EXPECT_FALSE(
       NormalizePodUid("1f2e3d4c.5b6a_7980_a1b2_c3d4e5f60718").has_value());
   EXPECT_FALSE(NormalizePodUid("").has_value());
+  // Mixed separators: no kubelet writes them.
+  EXPECT_FALSE(
+      NormalizePodUid("1f2e3d4c_5b6a-7980_a1b2_c3d4e5f60718").has_value());
+  EXPECT_FALSE(
+      NormalizePodUid("1f2e3d4c-5b6a-7980-a1b2_c3d4e5f60718").has_value());
+}
+
+// Found by fuzz.cgroup: a slice whose pod UID mixed '_' and '-' was
+// attributed to a UID that appears nowhere in the path.
+TEST(WorkloadTest, MixedSeparatorPodUidIsNoPod) {
+  const std::string path =
+      "/kubepods.slice/kubepods-pod1f2e3d4c_5b6a-7980_a1b2_c3d4e5f60718.slice/"
+      "docker-" +
+      kH + ".scope";
+  const auto w = ClassifyCgroupPath(path);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->container_id, "docker://" + kH);
+  EXPECT_EQ(w->pod_uid, "");
 }
 
 }  // namespace
