@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -14,6 +15,9 @@ namespace {
 // Raw deflate (no zlib or gzip wrapper: we write the gzip header and
 // trailer ourselves), default memory level and strategy.
 constexpr int kRawDeflate = -MAX_WBITS;
+
+// Bytes of output room Deflate() adds at a time.
+constexpr std::size_t kSlice = 64 * 1024;
 
 // Deflates "in" onto *out, ending with "flush" (Z_SYNC_FLUSH: byte-aligned,
 // not final; Z_FINISH: final block).
@@ -33,8 +37,13 @@ Status Deflate(std::string_view in, int level, int flush, std::string* out) {
     left -= chunk;
     const int mode = left == 0 ? flush : Z_NO_FLUSH;
     do {
+      // The output grows a slice at a time: resize() writes every byte it
+      // adds, so room for deflateBound() of the whole input (about the
+      // input's size) would stay resident for the life of the result, ten
+      // times what the compressed bytes need.
       const std::size_t before = out->size();
-      const std::size_t room = deflateBound(&z, z.avail_in) + 64;
+      const std::size_t room =
+          std::min<std::size_t>(deflateBound(&z, z.avail_in) + 64, kSlice);
       out->resize(before + room);
       z.next_out = reinterpret_cast<Bytef*>(out->data() + before);
       z.avail_out = static_cast<uInt>(room);

@@ -30,6 +30,10 @@ namespace {
 // text ten or more times smaller (it repeats label names on every line).
 constexpr int kGzipLevel = 1;
 
+// Bytes reserved per namespace for the first /metrics text (see TextOf()):
+// the default families write about 260.
+constexpr std::size_t kFirstBodyPerNamespace = 320;
+
 // CivetWeb reports a bind failure only through its log callback; keep the
 // last message so that Start() can say why.
 std::mutex g_civet_log_mu;
@@ -265,9 +269,16 @@ class WebServer::Router : public CivetHandler {
     // plus an eighth, is reserved at once.
     if (body_) body_hint_ = body_->size() + body_->size() / 8;
     body_.reset();
-    auto text = std::make_shared<std::string>();
-    text->reserve(body_hint_);
     const NamespaceCollector::Collection& snap = *shared.collection;
+    // The first text has no last size: it gets room for the series of
+    // every namespace (about 260 bytes each with the default families).
+    // Only what is written becomes resident; growing by doubling instead
+    // would copy, with old and new buffer resident at once.
+    const std::size_t hint =
+        body_hint_ > 0 ? body_hint_
+                       : kFirstBodyPerNamespace * snap.graph.namespaces.size();
+    auto text = std::make_shared<std::string>();
+    text->reserve(hint);
     if (snap.ok) {
       AppendNamespaceText(snap.graph, snap.limits, snap.metrics, text.get());
     }

@@ -241,7 +241,7 @@ void EmitContainers(const NamespaceGraph& graph, const Exported& exported,
       by_container;
   for (const NamespaceInfo* n : exported) {
     by_container.clear();
-    for (const auto& [index, count] : n->cgroup_members) {
+    for (const auto& [index, count] : graph.CgroupMembers(*n)) {
       if (index >= workloads.size() || !workloads[index]) continue;
       const Workload& w = *workloads[index];
       by_container[{w.container_runtime, w.container_id, w.pod_uid}] += count;

@@ -51,7 +51,7 @@ struct DiscoveryOptions {
   // grows with every thread of every multi-threaded process.
   bool threads = false;
   // Count each namespace's member processes by cgroup
-  // (NamespaceInfo::cgroup_members), for container attribution, from
+  // (NamespaceGraph::CgroupMembers()), for container attribution, from
   // /proc/PID/cgroup: read for new processes and again at their second
   // walk, then remembered by PID and /proc inode (see CgroupCache).
   bool cgroups = true;
@@ -187,6 +187,9 @@ class Discoverer {
   };
   struct Entry {
     NamespaceInfo info;
+    // Member processes by cgroup, ascending by index (NamespaceInfo's own
+    // are filled from these when the graph is built).
+    std::vector<CgroupCount> cgroup_members;
     // Attributes known, or (in Run::deferred) waiting for the witness.
     bool resolved = false;
   };
@@ -197,8 +200,10 @@ class Discoverer {
     ScanStats* stats = nullptr;
     std::vector<BindMountRecord> bind_mounts;
     // The inodes the walk read, by position in the PID list and
-    // TypeIndex(); 0 where it read none.
-    std::vector<std::array<std::uint64_t, kNamespaceTypeCount>> own_links;
+    // TypeIndex(); 0 where it read none. 32 bits: the kernel numbers nsfs
+    // inodes with an unsigned int (proc_alloc_inum()); one that does not
+    // fit is kept as 0, which readers take as "read it again".
+    std::vector<std::array<std::uint32_t, kNamespaceTypeCount>> own_links;
     std::vector<std::string> cgroups;  // distinct /proc/PID/cgroup texts
     std::unordered_map<std::string, std::uint32_t> cgroup_index;
     // In a worker's slice of a parallel walk: the run that holds the

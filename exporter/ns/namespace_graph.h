@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ constexpr std::string_view HolderKindName(HolderKind kind) {
   return kNames[static_cast<std::size_t>(kind)];
 }
 
+// Member processes of one namespace in one cgroup: (index into
+// NamespaceGraph::cgroups, number of member processes).
+using CgroupCount = std::pair<std::uint32_t, std::uint32_t>;
+
 // One namespace and what the kernel said about it.
 struct NamespaceInfo {
   NamespaceType type = NamespaceType::kUser;
@@ -56,10 +61,27 @@ struct NamespaceInfo {
   // mnt:[4026531841]", "fd 3 of 4242 (python3)"); filled only with
   // members, for the tree view; empty when none was described.
   std::string held_by;
-  // Member processes by cgroup: (index into NamespaceGraph::cgroups, number
-  // of member processes), ascending by index; filled only when cgroups are
-  // read (DiscoveryOptions::cgroups).
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> cgroup_members;
+  // Member processes by cgroup: entries [cgroup_first, cgroup_first +
+  // cgroup_count) of NamespaceGraph::cgroup_counts (see CgroupMembers()),
+  // ascending by cgroup index; none unless cgroups are read
+  // (DiscoveryOptions::cgroups). One array for the whole graph, not a block
+  // per namespace: those would outlive the walk scattered among its freed
+  // blocks and keep the heap's pages resident.
+  std::uint32_t cgroup_first = 0;
+  std::uint32_t cgroup_count = 0;
+};
+
+// A namespace's CgroupCount entries, for range-for.
+struct CgroupCounts {
+  using value_type = CgroupCount;
+  using const_iterator = const CgroupCount*;
+  const CgroupCount* first = nullptr;
+  const CgroupCount* last = nullptr;
+  const CgroupCount* begin() const { return first; }
+  const CgroupCount* end() const { return last; }
+  std::size_t size() const { return static_cast<std::size_t>(last - first); }
+  bool empty() const { return first == last; }
+  const CgroupCount& operator[](std::size_t i) const { return first[i]; }
 };
 
 // One bind mount of a namespace's nsfs file, as one mount namespace's
@@ -109,14 +131,27 @@ struct NamespaceGraph {
   // Every bind mount found, sorted by (type, inode, mount_ns_inode, path).
   std::vector<BindMountRecord> bind_mounts;
   // The distinct /proc/PID/cgroup texts of member processes, as read;
-  // NamespaceInfo::cgroup_members indexes them. Empty unless cgroups are
-  // read.
+  // cgroup_counts indexes them. Empty unless cgroups are read.
   std::vector<std::string> cgroups;
+  // Every namespace's member counts by cgroup, one namespace after another.
+  std::vector<CgroupCount> cgroup_counts;
   std::array<std::uint64_t, kNamespaceTypeCount> count_by_type{};
   ScanStats stats;
 
   // Binary search by (type, inode); nullptr when absent.
   const NamespaceInfo* Find(NamespaceType type, std::uint64_t inode) const;
+  // The member counts by cgroup of "n", a namespace of this graph.
+  CgroupCounts CgroupMembers(const NamespaceInfo& n) const {
+    const CgroupCount* first = cgroup_counts.data() + n.cgroup_first;
+    return CgroupCounts{first, first + n.cgroup_count};
+  }
+  // Appends "counts" to cgroup_counts as the member counts of *n.
+  void SetCgroupMembers(const std::vector<CgroupCount>& counts,
+                        NamespaceInfo* n) {
+    n->cgroup_first = static_cast<std::uint32_t>(cgroup_counts.size());
+    n->cgroup_count = static_cast<std::uint32_t>(counts.size());
+    cgroup_counts.insert(cgroup_counts.end(), counts.begin(), counts.end());
+  }
 };
 
 }  // namespace nsexp

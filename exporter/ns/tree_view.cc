@@ -130,7 +130,7 @@ class ModelBuilder {
     // Several cgroups (a container's sub-cgroups) can name one container.
     std::map<std::tuple<std::string, std::string, std::string>, std::uint32_t>
         by_container;
-    for (const auto& [index, count] : n.cgroup_members) {
+    for (const auto& [index, count] : graph_.CgroupMembers(n)) {
       if (index >= graph_.cgroups.size()) continue;
       const std::optional<TreeContainer>& w = Workload(index);
       if (w) by_container[{w->runtime, w->id, w->pod_uid}] += count;

@@ -122,12 +122,12 @@ std::optional<nsexp::Workload> CountedUnder(nsexp::Discoverer* d,
   const nsexp::Status s = d->Discover(nsexp::DiscoveryOptions(), &g);
   EXPECT_TRUE(s.ok()) << s.ToString();
   const nsexp::NamespaceInfo* n = g.Find(NamespaceType::kNet, net);
-  if (n == nullptr || n->cgroup_members.size() != 1 ||
-      n->cgroup_members[0].second != 1) {
+  if (n == nullptr || g.CgroupMembers(*n).size() != 1 ||
+      g.CgroupMembers(*n)[0].second != 1) {
     ADD_FAILURE() << "the child's net namespace is not counted once";
     return std::nullopt;
   }
-  const std::string& text = g.cgroups.at(n->cgroup_members[0].first);
+  const std::string& text = g.cgroups.at(g.CgroupMembers(*n)[0].first);
   const auto entries = nsexp::ParseCgroupFile(text);
   return nsexp::ClassifyCgroupPaths(nsexp::CgroupPathsByPreference(entries));
 }

@@ -67,6 +67,30 @@ TEST(GzipTest, EmptyPartsAndIncompressibleData) {
   }
 }
 
+// The prefix of a collection is kept while it is served: its buffer must
+// be about the size of the compressed bytes, not of the input (a buffer
+// sized by deflateBound() and written whole stays resident). Incompressible
+// input larger than one output slice checks the growth path.
+TEST(GzipTest, PrefixBufferFitsTheCompressedBytes) {
+  std::string text;
+  while (text.size() < 4000000) {
+    text += "linux_namespace_info{type=\"pid\",inode=\"" +
+            std::to_string(4026531840 + text.size()) + "\"} 1\n";
+  }
+  GzipPrefix prefix;
+  ASSERT_TRUE(GzipStart(text, 1, &prefix).ok());
+  EXPECT_LT(prefix.bytes.size(), text.size() / 5);
+  EXPECT_LE(prefix.bytes.capacity(), 2 * prefix.bytes.size() + 65536);
+  std::string rest;
+  ASSERT_TRUE(GzipFinish(prefix, "", 1, &rest).ok());
+  EXPECT_EQ(Gunzip(prefix.bytes + rest), text);
+
+  std::mt19937 rng(11);
+  std::string noise(300000, '\0');
+  for (char& c : noise) c = static_cast<char>(rng());
+  EXPECT_EQ(Gunzip(Compress(noise, noise, 9)), noise + noise);
+}
+
 TEST(GzipTest, OnePrefixServesManyTails) {
   GzipPrefix prefix;
   ASSERT_TRUE(GzipStart("shared body\n", 1, &prefix).ok());

@@ -80,8 +80,8 @@ NamespaceGraph SampleGraph() {
                "0::/system.slice/sshd.service\n",
                "0::/kubepods.slice/kubepods-pod" + kUidUnderscores +
                    ".slice/cri-containerd-" + kHex + ".scope\n"};
-  g.namespaces[1].cgroup_members = {{0, 1}, {1, 1}};
-  g.namespaces[0].cgroup_members = {{0, 1}, {1, 1}, {2, 118}, {3, 3}};
+  g.SetCgroupMembers({{0, 1}, {1, 1}}, &g.namespaces[1]);
+  g.SetCgroupMembers({{0, 1}, {1, 1}, {2, 118}, {3, 3}}, &g.namespaces[0]);
 
   NamespaceInfo pid = Ns(NamespaceType::kPid, kInitPid);
   pid.ns_id = 5;

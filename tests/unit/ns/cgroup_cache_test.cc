@@ -181,7 +181,7 @@ class CgroupWalkTest : public testing::Test {
       ADD_FAILURE() << "the container's net namespace is missing";
       return out;
     }
-    for (const auto& [index, count] : net->cgroup_members) {
+    for (const auto& [index, count] : g.CgroupMembers(*net)) {
       out[g.cgroups.at(index)] += count;
     }
     return out;

@@ -24,7 +24,7 @@ auto Fields(const NamespaceInfo& n) {
   return std::tie(n.type, n.inode, n.ns_id, n.parent_inode, n.owner_inode,
                   n.owner_uid, n.processes, n.pid, n.command, n.depth,
                   n.children, n.members, n.holders, n.held_by,
-                  n.cgroup_members);
+                  n.cgroup_first, n.cgroup_count);
 }
 
 auto Fields(const BindMountRecord& b) {
@@ -46,6 +46,7 @@ void ExpectSameGraph(const NamespaceGraph& want, const NamespaceGraph& got) {
         << want.bind_mounts[i].path;
   }
   EXPECT_EQ(want.cgroups, got.cgroups);
+  EXPECT_EQ(want.cgroup_counts, got.cgroup_counts);
   EXPECT_EQ(want.count_by_type, got.count_by_type);
   const ScanStats& s = want.stats;
   const ScanStats& t = got.stats;
@@ -146,7 +147,7 @@ TEST(ParallelWalk, CgroupsOfEverySliceAreMerged) {
   std::uint32_t counted = 0;
   for (const NamespaceInfo& n : two.namespaces) {
     if (n.type != NamespaceType::kNet) continue;
-    for (const auto& [index, count] : n.cgroup_members) {
+    for (const auto& [index, count] : two.CgroupMembers(n)) {
       EXPECT_LT(index, two.cgroups.size());
       counted += count;
     }

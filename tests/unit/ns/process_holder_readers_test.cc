@@ -285,9 +285,9 @@ TEST_F(ProcessHolderReadersTest, DiscoveryCountsHoldersAndCgroups) {
   ASSERT_EQ(g.cgroups.size(), 2u);
   EXPECT_EQ(g.cgroups[0], "0::/init.scope\n");
   const NamespaceInfo init_net = get(NamespaceType::kNet, kInitNet);
-  EXPECT_THAT(init_net.cgroup_members,
+  EXPECT_THAT(g.CgroupMembers(init_net),
               ElementsAre(std::make_pair(0u, 1u), std::make_pair(1u, 1u)));
-  EXPECT_TRUE(fd_net.cgroup_members.empty());
+  EXPECT_TRUE(g.CgroupMembers(fd_net).empty());
 
   options.fds = false;
   options.threads = false;

@@ -294,7 +294,7 @@ TEST_F(TreeViewTest, HoldersBindMountsAndContainers) {
     if (n.type == NamespaceType::kNet && n.inode == kN1) {
       n.holders[static_cast<std::size_t>(HolderKind::kBindMount)] = 1;
       n.holders[static_cast<std::size_t>(HolderKind::kFd)] = 2;
-      n.cgroup_members = {{0, 1}, {1, 3}, {2, 2}};
+      graph_.SetCgroupMembers({{0, 1}, {1, 3}, {2, 2}}, &n);
     }
   }
   BindMountRecord b;
