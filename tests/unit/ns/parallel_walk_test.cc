@@ -23,8 +23,8 @@ const std::string kFixtures = std::string(NSEXP_FIXTURES_DIR) + "/proc/";
 auto Fields(const NamespaceInfo& n) {
   return std::tie(n.type, n.inode, n.ns_id, n.parent_inode, n.owner_inode,
                   n.owner_uid, n.processes, n.pid, n.command, n.depth,
-                  n.children, n.members, n.holders, n.held_by,
-                  n.cgroup_first, n.cgroup_count);
+                  n.children, n.members, n.holders, n.held_by, n.cgroup_first,
+                  n.cgroup_count);
 }
 
 auto Fields(const BindMountRecord& b) {
