@@ -17,7 +17,7 @@ namespace {
 constexpr int kRawDeflate = -MAX_WBITS;
 
 // Bytes of output room Deflate() adds at a time.
-constexpr std::size_t kSlice = 64 * 1024;
+constexpr std::size_t kSlice = std::size_t{64} * 1024;
 
 // Deflates "in" onto *out, ending with "flush" (Z_SYNC_FLUSH: byte-aligned,
 // not final; Z_FINISH: final block).

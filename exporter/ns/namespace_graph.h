@@ -73,8 +73,6 @@ struct NamespaceInfo {
 
 // A namespace's CgroupCount entries, for range-for.
 struct CgroupCounts {
-  using value_type = CgroupCount;
-  using const_iterator = const CgroupCount*;
   const CgroupCount* first = nullptr;
   const CgroupCount* last = nullptr;
   const CgroupCount* begin() const { return first; }

@@ -285,7 +285,8 @@ TEST_F(ProcessHolderReadersTest, DiscoveryCountsHoldersAndCgroups) {
   ASSERT_EQ(g.cgroups.size(), 2u);
   EXPECT_EQ(g.cgroups[0], "0::/init.scope\n");
   const NamespaceInfo init_net = get(NamespaceType::kNet, kInitNet);
-  EXPECT_THAT(g.CgroupMembers(init_net),
+  const CgroupCounts counts = g.CgroupMembers(init_net);
+  EXPECT_THAT(std::vector<CgroupCount>(counts.begin(), counts.end()),
               ElementsAre(std::make_pair(0u, 1u), std::make_pair(1u, 1u)));
   EXPECT_TRUE(g.CgroupMembers(fd_net).empty());
 
