@@ -335,7 +335,9 @@ def write_report(results, check_lines, args, meta, md_path, png_path):
       "---: | ---: |")
     for r in results:
         hwm = r.exporter_vmhwm_kib
-        w(f"| {r.processes} | {r.namespaces} | {fmt_ms(r.exporter_median)} | "
+        # lsns counts the namespaces; where it did not run there is no count.
+        ns = r.namespaces if r.lsns_samples else "n/a"
+        w(f"| {r.processes} | {ns} | {fmt_ms(r.exporter_median)} | "
           f"{fmt_ms(r.floor_median)} | {fmt_ms(r.lsns_median)} | "
           f"{fmt_ms(r.node_exporter_median)} | "
           f"{fmt_ratio(div(r.exporter_median, r.floor_median))} | "
