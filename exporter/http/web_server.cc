@@ -267,8 +267,7 @@ class WebServer::Router : public CivetHandler {
     // The last text's memory can hold the new one: it is dropped first
     // (scrapes still sending it hold their own reference), and its size,
     // plus an eighth, is reserved at once.
-    if (body_) body_hint_ = body_->size() + body_->size() / 8;
-    body_.reset();
+    DropCachedTextLocked();
     const NamespaceCollector::Collection& snap = *shared.collection;
     // The first text has no last size: it gets room for the series of
     // every namespace (about 260 bytes each with the default families).
@@ -343,6 +342,11 @@ class WebServer::Router : public CivetHandler {
   // that collection a second time.
   void DropCachedText() {
     std::lock_guard<std::mutex> lock(body_mu_);
+    DropCachedTextLocked();
+  }
+
+  // REQUIRES: body_mu_ held.
+  void DropCachedTextLocked() {
     if (body_) body_hint_ = body_->size() + body_->size() / 8;
     body_.reset();
   }

@@ -68,7 +68,7 @@ void CgroupCache::Finish() {
     it = it->second.use_count() == 1 ? pool_.erase(it) : std::next(it);
   }
   // Released, not cleared: kept between walks, these per-process tables
-  // (40 bytes a process) would stay resident through the graph's build, the
+  // (48 bytes a process) would stay resident through the graph's build, the
   // peak of a collection.
   std::vector<PidEntry>().swap(pids_);
   std::vector<std::optional<std::size_t>>().swap(match_);
