@@ -2,12 +2,14 @@
 // opened through /proc/PID/root.
 #include "ns/bind_mount_reader.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/workers.h"
 #include "ns/discovery.h"
 
 namespace nsexp {
@@ -40,6 +42,35 @@ std::vector<std::pair<std::uint64_t, pid_t>> MountNamespaces(
   return {lowest.begin(), lowest.end()};
 }
 
+// The nsfs mounts of one mount namespace, as its mountinfo listed them.
+struct MountTable {
+  Status status;
+  std::vector<NsfsMount> mounts;
+};
+
+// Reads the mountinfo of every mount namespace that has a member process,
+// spread over "workers" threads (each file is a few dozen microseconds of
+// the kernel writing every mount's line: the reader's whole cost).
+std::vector<MountTable> ReadMountTables(
+    const HolderScope& scope,
+    const std::vector<std::pair<std::uint64_t, pid_t>>& namespaces) {
+  std::vector<MountTable> tables(namespaces.size());
+  const std::size_t n = namespaces.size();
+  // Below this many files a thread costs more than it saves.
+  constexpr std::size_t kPerWorker = 16;
+  const std::size_t workers =
+      std::max<std::size_t>(std::min(scope.workers, n / kPerWorker), 1);
+  RunOnWorkers(workers, [&](std::size_t w) {
+    for (std::size_t i = n * w / workers; i < n * (w + 1) / workers; ++i) {
+      const pid_t pid = namespaces[i].second;
+      if (pid == 0) continue;
+      tables[i].status =
+          scope.procfs.ReadNsfsMounts(std::to_string(pid), &tables[i].mounts);
+    }
+  });
+  return tables;
+}
+
 }  // namespace
 
 std::string BindMountName(std::string_view mount_point) {
@@ -65,19 +96,19 @@ void BindMountReader::Read(const HolderScope& scope, HolderFindings* out) {
       MountNamespaces(scope, &out->stats);
   std::set<std::uint64_t> known;
   for (const auto& entry : namespaces) known.insert(entry.first);
-  for (const auto& [mnt_inode, pid] : namespaces) {
+  const std::vector<MountTable> tables = ReadMountTables(scope, namespaces);
+  for (std::size_t i = 0; i < namespaces.size(); ++i) {
+    const auto& [mnt_inode, pid] = namespaces[i];
     if (pid == 0) {
       ++out->stats.unscanned;
       continue;
     }
-    const std::string source = std::to_string(pid);
-    std::vector<NsfsMount> mounts;
-    const Status rs = scope.procfs.ReadNsfsMounts(source, &mounts);
-    if (!rs.ok()) {
-      CountHolderError(rs, &out->stats);
+    if (!tables[i].status.ok()) {
+      CountHolderError(tables[i].status, &out->stats);
       continue;
     }
-    for (const NsfsMount& m : mounts) {
+    const std::string source = std::to_string(pid);
+    for (const NsfsMount& m : tables[i].mounts) {
       // A bind-mounted mount namespace that no process is in: its own
       // mountinfo cannot be read.
       if (m.link.type == NamespaceType::kMnt &&

@@ -5,14 +5,12 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <exception>
 #include <limits>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <tuple>
 #include <utility>
 
+#include "base/workers.h"
 #include "ns/bind_mount_reader.h"
 #include "ns/process_holder_readers.h"
 
@@ -95,6 +93,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
   run.dir_inodes = &dir_inodes;
   run.entries.reserve(pids.size() / 4 + 64);
   run.own_links.assign(pids.size(), {});
+  comm_cache_.Begin(options_.comm_reread_every);
   const std::size_t workers =
       std::min<std::size_t>(std::max(options_.workers, 1u), pids.size());
   if (workers > 1) {
@@ -105,6 +104,7 @@ Status Discoverer::Discover(const DiscoveryOptions& options,
     }
   }
   ProveDeferred(&run);
+  comm_cache_.End();
   if (options_.cgroups) cgroup_cache_.Finish();
   ReadOtherHolders(pids, &run);
   EvictUnseen();
@@ -163,44 +163,22 @@ Status Discoverer::ListProcesses(std::vector<pid_t>* pids,
 }
 
 // Walks slice w of "workers" contiguous slices of the PID list on a thread
-// of its own (slice 0 on the calling thread; a slice whose thread cannot be
-// started too), then merges the slices into "run" in PID order.
+// of its own (see RunOnWorkers), then merges the slices into "run" in PID
+// order.
 void Discoverer::WalkInParallel(const std::vector<pid_t>& pids,
                                 std::size_t workers, Run* run) {
   std::vector<Run> slices(workers);
   std::vector<ScanStats> stats(workers);
-  // What a slice threw (std::bad_alloc when memory runs out): kept, so that
-  // every thread is joined, and rethrown here on the calling thread, whose
-  // caller handles it; escaping a thread's function would end the process.
-  std::vector<std::exception_ptr> thrown(workers);
-  const auto walk = [this, &pids, &slices, &thrown, workers](std::size_t w) {
-    try {
-      const std::size_t n = pids.size();
-      for (std::size_t i = n * w / workers; i < n * (w + 1) / workers; ++i) {
-        WalkProcess(pids[i], i, &slices[w]);
-      }
-    } catch (...) {
-      thrown[w] = std::current_exception();
-    }
-  };
   for (std::size_t w = 0; w < workers; ++w) {
     slices[w].stats = &stats[w];
     slices[w].shared = run;
   }
-  std::vector<std::thread> threads;
-  std::vector<std::size_t> here = {0};
-  for (std::size_t w = 1; w < workers; ++w) {
-    try {
-      threads.emplace_back(walk, w);
-    } catch (const std::system_error&) {
-      here.push_back(w);  // no thread to be had: walk it here
+  RunOnWorkers(workers, [this, &pids, &slices, workers](std::size_t w) {
+    const std::size_t n = pids.size();
+    for (std::size_t i = n * w / workers; i < n * (w + 1) / workers; ++i) {
+      WalkProcess(pids[i], i, &slices[w]);
     }
-  }
-  for (std::size_t w : here) walk(w);
-  for (std::thread& t : threads) t.join();
-  for (const std::exception_ptr& e : thrown) {
-    if (e) std::rethrow_exception(e);
-  }
+  });
   for (Run& slice : slices) MergeSlice(&slice, run);
 }
 
@@ -244,8 +222,9 @@ void Discoverer::MergeSlice(Run* slice, Run* run) {
 
 struct Discoverer::ProcessScan {
   pid_t pid = 0;
-  std::size_t index = 0;  // in the PID list
-  int ns_dir = -1;        // /proc/PID/ns, open while the links are read
+  std::size_t index = 0;        // in the PID list
+  std::uint64_t dir_inode = 0;  // of /proc/PID; 0: unknown
+  int ns_dir = -1;              // /proc/PID/ns, open while the links are read
   std::optional<ProcessStat> stat;  // read when a question needed it
   bool missing = false;             // a link or its namespace gave ENOENT
   bool denied = false;
@@ -260,6 +239,8 @@ void Discoverer::WalkProcess(pid_t pid, std::size_t index, Run* run) {
   ProcessScan scan;
   scan.pid = pid;
   scan.index = index;
+  const Run* top = run->shared != nullptr ? run->shared : run;
+  if (top->dir_inodes != nullptr) scan.dir_inode = (*top->dir_inodes)[index];
   UniqueFd ns_dir;
   if (!OpenProcess(pid, &ns_dir, &scan, run)) return;
   scan.ns_dir = ns_dir.get();
@@ -376,9 +357,14 @@ void Discoverer::AddMember(ProcessScan* scan, Entry* e) {
   e->info.pid = scan->pid;
   if (!scan->have_comm) {
     scan->comm.clear();
+    const PidEntry process{scan->pid, scan->dir_inode};
     // A comm that cannot be read (the process just exited) stays empty;
     // membership was already established by the link.
-    (void)procfs_->ReadCommOf(scan->pid, &scan->comm);
+    if ((process.inode == 0 || !comm_cache_.Lookup(process, &scan->comm)) &&
+        procfs_->ReadCommOf(scan->pid, &scan->comm).ok() &&
+        process.inode != 0) {
+      comm_cache_.Record(process, scan->comm);
+    }
     scan->have_comm = true;
   }
   e->info.command = scan->comm;
@@ -700,6 +686,7 @@ void Discoverer::ReadOtherHolders(const std::vector<pid_t>& pids, Run* run) {
                    ? std::uint64_t{run->own_links[index][TypeIndex(type)]}
                    : std::uint64_t{0};
       }};
+  scope.workers = std::max(options_.workers, 1u);
   for (const std::unique_ptr<HolderReader>& reader : readers_) {
     if (!reader->Enabled(options_)) continue;
     HolderFindings findings;

@@ -14,6 +14,7 @@
 #include "base/status.h"
 #include "base/unique_fd.h"
 #include "ns/cgroup_cache.h"
+#include "ns/comm_cache.h"
 #include "ns/holder_reader.h"
 #include "ns/namespace_graph.h"
 #include "ns/namespace_ops.h"
@@ -60,6 +61,10 @@ struct DiscoveryOptions {
   // cgroup within that many walks of the move. 1 reads every process on
   // every walk; 0 counts as 1.
   unsigned cgroup_reread_every = kDefaultCgroupRereadEvery;
+  // Re-read the remembered comm of each namespace's lowest member (the
+  // `command` label) at least once in this many walks (see CommCache); 1
+  // reads them all on every walk, 0 counts as 1.
+  unsigned comm_reread_every = kDefaultCgroupRereadEvery;
   // Threads that share the process walk (stage 1), each over its own
   // contiguous slice of the PID list; 1 walks on the calling thread alone.
   // More than one pays when a scrape's wall time matters and a core is
@@ -154,6 +159,9 @@ class Discoverer {
   // files the last Discover() read. For tests and the benchmark.
   std::size_t cgroup_cache_size() const { return cgroup_cache_.size(); }
   std::size_t last_cgroup_reads() const { return cgroup_cache_.last_reads(); }
+  // Number of comms remembered, and number read by the last Discover().
+  std::size_t comm_cache_size() const { return comm_cache_.size(); }
+  std::size_t last_comm_reads() const { return comm_cache_.last_reads(); }
 
  private:
   struct Key {
@@ -280,6 +288,9 @@ class Discoverer {
   // The walk's cgroup texts; Plan() and Finish() on the calling thread,
   // Cached() and Record() by index from the walk's workers.
   CgroupCache cgroup_cache_;
+  // The comms of the namespaces' lowest members; Begin() and End() on the
+  // calling thread, Lookup() and Record() from the walk's workers.
+  CommCache comm_cache_;
   // Serialises stage 2 (cache_, id_supported_, last_resolved_, ops_ and the
   // shared run's entries and stats) between the workers of a parallel walk.
   std::mutex resolve_mu_;

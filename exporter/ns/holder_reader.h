@@ -47,6 +47,9 @@ struct HolderScope {
   // it; 0 when it read none (type not collected, or the read failed). May
   // be empty (not set): a reader then reads the link itself.
   std::function<std::uint64_t(std::size_t, NamespaceType)> own_inode;
+  // Threads a reader may spread its independent reads over
+  // (DiscoveryOptions::workers); 1 reads on the calling thread alone.
+  std::size_t workers = 1;
 };
 
 // What one reader found in one run.

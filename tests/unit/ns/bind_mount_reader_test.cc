@@ -37,7 +37,7 @@ class BindMountReaderTest : public testing::Test {
                       std::set<NamespaceType> types = {},
                       std::set<std::uint64_t> resolved = {},
                       std::vector<std::pair<std::uint64_t, pid_t>> members = {},
-                      bool describe = false) {
+                      bool describe = false, std::size_t workers = 1) {
     HolderFindings out;
     std::unique_ptr<ProcFs> procfs;
     const Status s = ProcFs::Open(
@@ -56,7 +56,8 @@ class BindMountReaderTest : public testing::Test {
         },
         nullptr,
         describe,
-        nullptr};
+        nullptr,
+        workers};
     if (!members.empty()) {
       scope.members = [&members](NamespaceType t) {
         EXPECT_EQ(t, NamespaceType::kMnt);
@@ -130,6 +131,25 @@ TEST_F(BindMountReaderTest, MountNamespacesWithoutProcessesAreUnscanned) {
   EXPECT_EQ(f.stats.unscanned, 1u);
   EXPECT_EQ(f.held.size(), 4u);
   EXPECT_TRUE(f.how.empty());  // not asked to describe
+}
+
+TEST_F(BindMountReaderTest, WorkersReadTheSameAsOneThread) {
+  // 64 mount namespaces (more than one thread's share), alternately seen
+  // through PID 1 and PID 400: each mountinfo read once, in order.
+  std::vector<std::pair<std::uint64_t, pid_t>> members;
+  for (std::uint64_t i = 0; i < 64; ++i) {
+    members.emplace_back(4026533000 + i, i % 2 == 0 ? 1 : 400);
+  }
+  const HolderFindings one = Read("bind_mounts", {}, {}, members, true, 1);
+  ASSERT_EQ(one.bind_mounts.size(), 32u * 3 + 32u);
+  for (std::size_t workers : {2, 3, 8}) {
+    const HolderFindings many =
+        Read("bind_mounts", {}, {}, members, true, workers);
+    EXPECT_EQ(many.held, one.held) << workers << " workers";
+    EXPECT_EQ(many.how, one.how) << workers << " workers";
+    EXPECT_EQ(Inodes(many), Inodes(one)) << workers << " workers";
+    EXPECT_EQ(many.stats.holders, one.stats.holders);
+  }
 }
 
 TEST_F(BindMountReaderTest, BindMountedMountNamespaceWithoutProcesses) {
