@@ -4,9 +4,7 @@
 #include "ns/comm_cache.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -15,18 +13,19 @@
 
 #include "ns/discovery.h"
 #include "ns/fake_namespace_ops.h"
+#include "ns/fixture_copy.h"
 #include "ns/fixture_tables.h"
 
 namespace nsexp {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace fixture;  // NOLINT(build/namespaces): the fixture names
 
 const std::string kFixtures = std::string(NSEXP_FIXTURES_DIR) + "/proc/";
 
 // One walk of "cache" asking about "processes": the PIDs it had to read.
-// Each read records "comm".
+// Each read records "comm". (The schedule is the CgroupCache's; these tests
+// mirror its tests, through this class's interface.)
 std::vector<pid_t> Walk(CommCache* cache,
                         const std::vector<PidEntry>& processes, unsigned k,
                         const std::string& comm = "nginx") {
@@ -122,24 +121,15 @@ TEST(CommCacheTest, AFailedReadIsAskedAgainNextWalk) {
 class CommWalkTest : public testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (fs::temp_directory_path() / "nsexp_comm_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    root_ = dir_ + "/basic";
-    fs::copy(kFixtures + "basic", root_,
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-    ASSERT_TRUE(ProcFs::Open(root_, &procfs_).ok());
+    ASSERT_FALSE(copy_.root().empty());
+    ASSERT_TRUE(ProcFs::Open(copy_.root(), &procfs_).ok());
     AddBasic(&ops_);
     discoverer_ = std::make_unique<Discoverer>(procfs_.get(), &ops_);
   }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
 
   void WriteComm(const std::string& pid, const std::string& comm) {
-    std::ofstream(root_ + "/" + pid + "/comm", std::ios::trunc) << comm << "\n";
+    std::ofstream(copy_.root() + "/" + pid + "/comm", std::ios::trunc)
+        << comm << "\n";
   }
 
   // One walk with re-read period "k": the command of the basic container's
@@ -159,8 +149,7 @@ class CommWalkTest : public testing::Test {
     return net->command;
   }
 
-  std::string dir_;
-  std::string root_;
+  FixtureCopy copy_{kFixtures + "basic"};
   std::unique_ptr<ProcFs> procfs_;
   FakeNamespaceOps ops_;
   std::unique_ptr<Discoverer> discoverer_;
