@@ -106,7 +106,11 @@ class ModelBuilder {
     TreeMember m;
     m.pid = pid;
     ProcessStatus st;
-    if (procfs_.ReadStatus(pid, &st).ok()) {
+    // A process reaped while its status is read shows 0 for each of its
+    // PIDs (fs/proc/array.c: task_tgid_nr_ns() of a released task); it has
+    // exited as surely as one whose status cannot be opened.
+    if (procfs_.ReadStatus(pid, &st).ok() &&
+        std::find(st.nstgid.begin(), st.nstgid.end(), 0) == st.nstgid.end()) {
       m.nstgid = std::move(st.nstgid);
       m.command = SanitizeUtf8(UnescapeStatusName(st.name), kMaxCommandBytes);
     } else {

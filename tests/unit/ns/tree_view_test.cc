@@ -410,9 +410,11 @@ class HostileNameTest : public testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string Render(const std::string& name_line, TreeFormat format) {
+  std::string Render(const std::string& name_line, TreeFormat format,
+                     const std::string& nstgid_line = "42") {
     std::ofstream(dir_ / "42" / "status")
-        << "Name:\t" << name_line << "\nTgid:\t42\nNStgid:\t42\n";
+        << "Name:\t" << name_line << "\nTgid:\t42\nNStgid:\t" << nstgid_line
+        << "\n";
     std::unique_ptr<ProcFs> procfs;
     EXPECT_TRUE(ProcFs::Open(dir_.string(), &procfs).ok());
     if (procfs == nullptr) return "";
@@ -458,6 +460,20 @@ TEST_F(HostileNameTest, JsonDecodesToTheSanitisedComm) {
   const std::string literal =
       json.substr(start + key.size(), end - start - key.size());
   EXPECT_EQ(DecodeJsonString(literal), kShown) << literal;
+}
+
+// The status of a process reaped while it is read: the kernel writes 0 for
+// each PID it no longer has.
+TEST_F(HostileNameTest, ReleasedProcessIsShownAsExited) {
+  EXPECT_EQ(Render("sleep", TreeFormat::kText, "0\t0"),
+            "pid:[4026531836] processes=1\n"
+            "        [42]  (exited)\n");
+  const std::string json = Render("sleep", TreeFormat::kJson, "0");
+  EXPECT_TRUE(JsonChecker::Valid(json)) << json;
+  EXPECT_THAT(json, HasSubstr("{\"pid\":42,\"nstgid\":[42],"
+                              "\"command\":\"\",\"exited\":true}"));
+  EXPECT_THAT(Render("sleep", TreeFormat::kJson, "42\t0"),
+              HasSubstr("\"exited\":true"));
 }
 
 TEST_F(TreeViewTest, ColorOnlyWhenAsked) {
