@@ -5,6 +5,8 @@
 #include <iterator>
 #include <utility>
 
+#include "ns/reread_turn.h"
+
 namespace nsexp {
 
 void CgroupCache::Plan(std::vector<PidEntry> pids, unsigned reread_every) {
@@ -24,9 +26,7 @@ void CgroupCache::Plan(std::vector<PidEntry> pids, unsigned reread_every) {
     const Entry& entry = entries_[e];
     if (entry.id.pid != p.pid || entry.id.inode != p.inode) continue;
     match_[i] = e;
-    const bool turn =
-        static_cast<std::uint64_t>(p.pid) % period == walk_ % period;
-    read_[i] = entry.sightings < 2 || turn;
+    read_[i] = RereadDue(p.pid, entry.sightings, walk_, period);
   }
 }
 

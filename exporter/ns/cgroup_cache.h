@@ -24,7 +24,7 @@ inline constexpr unsigned kDefaultCgroupRereadEvery = 8;
 
 // Remembers the cgroup text of each process by its PidEntry (PID and /proc
 // directory inode, so a reused PID is a new process) and says, walk by walk,
-// which processes must be read again:
+// which processes must be read again (RereadDue()):
 //  - a process not in the cache (new, or its PID reused) is read;
 //  - a process is read again at its second sighting, the walk after the
 //    one that first read it: container runtimes create a process in their

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "ns/reread_turn.h"
+
 namespace nsexp {
 
 void CommCache::Begin(unsigned reread_every) {
@@ -18,15 +20,12 @@ bool CommCache::Lookup(const PidEntry& process, std::string* comm) {
   const auto it = entries_.find(process.pid);
   if (it == entries_.end() || it->second.inode != process.inode) return false;
   Entry& e = it->second;
-  // Seen in two walks before this one: past its second sighting.
-  const bool settled = e.sightings >= 2;
+  const bool due = RereadDue(process.pid, e.sightings, walk_, period_);
   if (e.walk != walk_) {
     e.walk = walk_;
     e.sightings = std::min<std::uint32_t>(e.sightings + 1, 2);
   }
-  const bool turn =
-      static_cast<std::uint64_t>(process.pid) % period_ == walk_ % period_;
-  if (!settled || turn) return false;
+  if (due) return false;
   *comm = e.comm;
   return true;
 }

@@ -15,7 +15,7 @@ namespace nsexp {
 
 // Remembers the comm of each process it was asked about, by its PidEntry
 // (PID and /proc directory inode, so a reused PID is a new process), with
-// the same re-read rules as the CgroupCache:
+// the same re-read rules as the CgroupCache (RereadDue()):
 //  - a process not in the cache (new, or its PID reused) is read;
 //  - it is read again at its second sighting: a container's first process
 //    is created as the runtime's ("runc:[2:INIT]") and executes the
